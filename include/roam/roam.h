@@ -1,0 +1,666 @@
+/*
+ * libroam — the roam session protocol (v7) for C.
+ *
+ * One transport (TCP, Unix socket, in-process socket pair) carries one
+ * session. After the Hello / HelloYourself handshake the session multiplexes
+ * virtual connections: connection 0 is the root; either side opens more;
+ * requests, responses, cancels and channel messages travel per connection.
+ * Wire-compatible with the Rust reference crates (roam-core 7.3.0).
+ *
+ * Conventions (the same for every function below)
+ * ----------------------------------------------------------------------------
+ * Errors     Functions returning int give 0 (or a positive count) on success
+ *            and a negative ROAM_E* code on failure (roam_errors.h);
+ *            roam_strerror() describes a code. A session that ended keeps a
+ *            readable reason: roam_session_last_error().
+ * Threads    A runtime and everything created on it (sessions, connections,
+ *            listeners, calls) belong to the thread that runs its loop. Call
+ *            them only from that thread. The exceptions, callable from any
+ *            thread: roam_runtime_post(), roam_runtime_wake(),
+ *            roam_runtime_stop(), and the roam_metadata_* / roam_options_*
+ *            functions on objects no other thread is using.
+ * Ownership  Objects you create with *_new() you free with the matching
+ *            *_free(). Handles the library gives you (roam_session,
+ *            roam_conn, roam_listener) are owned by the library and end with
+ *            a documented final callback; after it returns the pointer is
+ *            invalid. Pointers you pass in (strings, metadata, payloads) are
+ *            only read during the call: the library copies what it keeps.
+ * Views      Pointers handed to a callback (metadata, payload bytes, reason
+ *            strings) are valid only until that callback returns. Copy to
+ *            keep (roam_metadata_copy() for metadata).
+ * Callbacks  Registered per session with roam_session_on_*(); each takes its
+ *            own void *user_data. A callback may call any libroam function,
+ *            including closing the very handle it was called for. Callbacks
+ *            caused by your own call (e.g. the closed callback after
+ *            roam_conn_close()) are never run inside that call: they run
+ *            later on the loop thread, in order.
+ * Closing    Like uv_close(): asynchronous. roam_session_close() and
+ *            roam_listener_close() take a callback that says when the handle
+ *            is gone; no callback for that handle fires after it.
+ * Strings    (pointer, length) pairs; pass ROAM_NTS as the length for a
+ *            NUL-terminated string. Keys and string values must be UTF-8.
+ */
+#ifndef ROAM_H
+#define ROAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "roam/roam_errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ROAM_BUILDING_LIBRARY)
+#define ROAM_EXPORT __attribute__((visibility("default")))
+#else
+#define ROAM_EXPORT
+#endif
+
+/* libuv types, for embedding in an existing loop (include <uv.h> to use). */
+struct uv_loop_s;
+struct uv_stream_s;
+
+/* ==== Versions ============================================================ */
+
+#define ROAM_VERSION_MAJOR 0
+#define ROAM_VERSION_MINOR 1
+#define ROAM_VERSION_PATCH 0
+/* The roam wire protocol version this library speaks. */
+#define ROAM_PROTOCOL_VERSION 7
+
+/* "0.1.0" — the library's version (static string). */
+ROAM_EXPORT const char *roam_version(void);
+/* (major << 16) | (minor << 8) | patch */
+ROAM_EXPORT unsigned roam_version_number(void);
+/* 7 */
+ROAM_EXPORT uint32_t roam_protocol_version(void);
+/* Describes an error code ("protocol version mismatch"); never NULL. */
+ROAM_EXPORT const char *roam_strerror(int code);
+/* The code's symbolic name ("ROAM_EVERSION"); never NULL. */
+ROAM_EXPORT const char *roam_err_name(int code);
+
+/* Length meaning "NUL-terminated: use strlen". */
+#define ROAM_NTS ((size_t)-1)
+
+/* ==== Metadata ============================================================ */
+/*
+ * Ordered (key, value, flags) lists carried by handshakes, connection
+ * opens/accepts/rejects/closes, requests and channel closes. Keys may repeat.
+ * Values are a UTF-8 string, raw bytes, or an unsigned 64-bit integer.
+ *
+ * A roam_metadata you create is yours (roam_metadata_free). One passed to a
+ * callback is a read-only view into the received message, valid during the
+ * callback; roam_metadata_copy() makes an owned copy. Functions that take
+ * metadata accept NULL for "no metadata" and copy what they need.
+ */
+typedef struct roam_metadata roam_metadata;
+
+enum roam_metadata_kind {
+  ROAM_METADATA_STRING = 0,
+  ROAM_METADATA_BYTES = 1,
+  ROAM_METADATA_U64 = 2
+};
+
+/* Flag bits. SENSITIVE values are never logged or shown by libroam tools;
+ * NO_PROPAGATE entries should not be forwarded downstream. Other bits are
+ * reserved and preserved. */
+#define ROAM_METADATA_SENSITIVE 1u
+#define ROAM_METADATA_NO_PROPAGATE 2u
+
+/* NULL when out of memory. */
+ROAM_EXPORT roam_metadata *roam_metadata_new(void);
+/* Frees an owned list (NULL is fine). Never pass a callback's view. */
+ROAM_EXPORT void roam_metadata_free(roam_metadata *md);
+/* An owned deep copy of any list (view or owned); NULL when out of memory. */
+ROAM_EXPORT roam_metadata *roam_metadata_copy(const roam_metadata *md);
+/* Append an entry. ROAM_EINVAL: NULL list, key or value not UTF-8, or md is
+ * a callback's read-only view. */
+ROAM_EXPORT int roam_metadata_add_string(roam_metadata *md, const char *key, size_t key_len,
+                                         const char *value, size_t value_len, uint64_t flags);
+ROAM_EXPORT int roam_metadata_add_bytes(roam_metadata *md, const char *key, size_t key_len,
+                                        const void *value, size_t value_len, uint64_t flags);
+ROAM_EXPORT int roam_metadata_add_u64(roam_metadata *md, const char *key, size_t key_len,
+                                      uint64_t value, uint64_t flags);
+/* Number of entries (0 for NULL). */
+ROAM_EXPORT size_t roam_metadata_count(const roam_metadata *md);
+/* Reads entry `index`. Any out-pointer may be NULL. For STRING and BYTES the
+ * value is (*value, *value_len) and *u64 is 0; for U64 *value is NULL and
+ * *value_len 0. Strings are not NUL-terminated. The pointers live as long
+ * as the list (or the callback, for a view). ROAM_ENOTFOUND past the end. */
+ROAM_EXPORT int roam_metadata_get(const roam_metadata *md, size_t index, const char **key,
+                                  size_t *key_len, int *kind, const uint8_t **value,
+                                  size_t *value_len, uint64_t *u64, uint64_t *flags);
+/* Index of the first entry with this key, or ROAM_ENOTFOUND. */
+ROAM_EXPORT int roam_metadata_find(const roam_metadata *md, const char *key, size_t key_len);
+
+/* ==== Options ============================================================= */
+/*
+ * Session configuration, copied when a session or listener is created (the
+ * options object can be freed or reused right after). NULL options mean
+ * all defaults.
+ */
+typedef struct roam_options roam_options;
+
+enum roam_role {
+  ROAM_ROLE_DEFAULT = 0,   /* connect/adopt: initiator; listen: acceptor */
+  ROAM_ROLE_INITIATOR = 1, /* sends Hello */
+  ROAM_ROLE_ACCEPTOR = 2   /* answers Hello with HelloYourself */
+};
+
+enum roam_parity {
+  ROAM_PARITY_DEFAULT = -1, /* see each function */
+  ROAM_PARITY_ODD = 0,      /* ids 1, 3, 5, … */
+  ROAM_PARITY_EVEN = 1      /* ids 2, 4, 6, … */
+};
+
+ROAM_EXPORT roam_options *roam_options_new(void);
+ROAM_EXPORT void roam_options_free(roam_options *opts);
+/* Role in the handshake, independent of who connected. */
+ROAM_EXPORT int roam_options_set_role(roam_options *opts, int role);
+/* Metadata sent in Hello / HelloYourself (copied). */
+ROAM_EXPORT int roam_options_set_hello_metadata(roam_options *opts, const roam_metadata *md);
+/* The initiator's session parity (default ODD, as in roam-core). The
+ * acceptor always takes the opposite of the initiator's. */
+ROAM_EXPORT int roam_options_set_parity(roam_options *opts, int parity);
+/* Advertised for the root connection (default 64). */
+ROAM_EXPORT int roam_options_set_max_concurrent_requests(roam_options *opts, uint32_t n);
+/* Ping every interval_ms; end the session if a Pong takes longer than
+ * timeout_ms. 0 for either disables keepalive (the default). */
+ROAM_EXPORT int roam_options_set_keepalive(roam_options *opts, uint32_t interval_ms,
+                                           uint32_t timeout_ms);
+/* End the session if the handshake has not completed in time (default
+ * 30000 ms; 0 = wait forever). */
+ROAM_EXPORT int roam_options_set_handshake_timeout(roam_options *opts, uint32_t timeout_ms);
+/* Largest frame accepted or sent (default 16 MiB, minimum 64 bytes). */
+ROAM_EXPORT int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes);
+/* Largest encoded metadata list accepted or sent (default 64 KiB). */
+ROAM_EXPORT int roam_options_set_max_metadata_size(roam_options *opts, uint32_t bytes);
+/* Most virtual connections alive at once, both directions, pending
+ * included (default 4096). Inbound opens past it are rejected. */
+ROAM_EXPORT int roam_options_set_max_connections(roam_options *opts, uint32_t n);
+/* Outbound bytes not yet written to the socket: above `soft` sends return
+ * ROAM_EAGAIN until the writable callback; above `hard` (a peer that reads
+ * nothing, not even control replies) the session ends with ROAM_ELIMIT.
+ * Defaults 4 MiB / 64 MiB; soft must be below hard. */
+ROAM_EXPORT int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard);
+/* TESTING ONLY: send this protocol version in Hello instead of 7, to check
+ * how a peer rejects a version mismatch. Never use in production. */
+ROAM_EXPORT int roam_options_set_protocol_version_for_testing(roam_options *opts,
+                                                              uint32_t version);
+
+/* ==== Runtime ============================================================= */
+/*
+ * A libuv loop and the services sessions need from it. Create one per
+ * thread that drives sessions. It either owns a new loop (roam_runtime_new,
+ * for programs and FFI users without a loop) or borrows yours
+ * (roam_runtime_new_with_loop).
+ */
+typedef struct roam_runtime roam_runtime;
+typedef void (*roam_work_cb)(roam_runtime *rt, void *user_data);
+
+ROAM_EXPORT int roam_runtime_new(roam_runtime **out);
+/* Uses `loop` (a uv_loop_t*) which must outlive the runtime. You keep
+ * running the loop yourself (or through roam_runtime_run*). */
+ROAM_EXPORT int roam_runtime_new_with_loop(struct uv_loop_s *loop, roam_runtime **out);
+/* Frees the runtime. ROAM_ESTATE while sessions or listeners on it have
+ * not finished closing. With a borrowed loop, run the loop once more
+ * afterwards so libuv can finish closing the runtime's own handles. */
+ROAM_EXPORT int roam_runtime_free(roam_runtime *rt);
+/* Runs the loop until roam_runtime_stop() or until nothing is left to do. */
+ROAM_EXPORT int roam_runtime_run(roam_runtime *rt);
+/* One loop iteration, waiting for I/O if there is nothing ready. Returns
+ * 1 if there is more to do, 0 if not. */
+ROAM_EXPORT int roam_runtime_run_once(roam_runtime *rt);
+/* One loop iteration without waiting (for polling from another loop). */
+ROAM_EXPORT int roam_runtime_run_nowait(roam_runtime *rt);
+/* Makes roam_runtime_run() return soon. Any thread. */
+ROAM_EXPORT int roam_runtime_stop(roam_runtime *rt);
+/* Runs cb(rt, user_data) on the loop thread, soon. Any thread. */
+ROAM_EXPORT int roam_runtime_post(roam_runtime *rt, roam_work_cb cb, void *user_data);
+/* Wakes a loop blocked in roam_runtime_run_once(). Any thread. */
+ROAM_EXPORT int roam_runtime_wake(roam_runtime *rt);
+/* The loop's pollable fd (for embedding: when readable, call
+ * roam_runtime_run_nowait), and how long the loop may sleep, in ms
+ * (-1 = no timer pending). */
+ROAM_EXPORT int roam_runtime_backend_fd(roam_runtime *rt);
+ROAM_EXPORT int roam_runtime_backend_timeout(roam_runtime *rt);
+/* The uv_loop_t* this runtime uses. */
+ROAM_EXPORT struct uv_loop_s *roam_runtime_loop(roam_runtime *rt);
+
+/* ==== Sessions ============================================================ */
+/*
+ * A session is one transport carrying the roam protocol. Create it by
+ * connecting, accepting from a listener, adopting a connected socket, or as
+ * an in-process pair. Register callbacks right after creation: no I/O
+ * happens until control returns to the loop.
+ *
+ * Lifetime: every session you get must be closed with roam_session_close()
+ * (also after it ended by itself); its close callback is the last callback
+ * for it and its connections.
+ */
+typedef struct roam_session roam_session;
+typedef struct roam_conn roam_conn;
+typedef struct roam_listener roam_listener;
+
+enum roam_session_state {
+  ROAM_SESSION_CONNECTING = 1,  /* resolving / connecting the transport */
+  ROAM_SESSION_HANDSHAKING = 2,
+  ROAM_SESSION_ESTABLISHED = 3,
+  ROAM_SESSION_ENDED = 4,       /* over; see roam_session_last_error() */
+  ROAM_SESSION_CLOSING = 5      /* roam_session_close() called */
+};
+
+/* Connects to "tcp://HOST:PORT" (IPv4, [IPv6] or a name) or
+ * "unix:PATH" ("unix:///abs/path" also works). Returns at once; the session
+ * is CONNECTING. A connect failure ends it (handshake callback with
+ * ROAM_EIO, then the end callback). */
+ROAM_EXPORT int roam_session_connect(roam_runtime *rt, const char *address,
+                                     const roam_options *opts, roam_session **out);
+/* Takes over an already connected socket fd (TCP or Unix). The session owns
+ * and closes it. */
+ROAM_EXPORT int roam_session_adopt_fd(roam_runtime *rt, int fd, const roam_options *opts,
+                                      roam_session **out);
+/* Takes over a connected, initialized uv_stream_t on the runtime's loop.
+ * The session stops, and uv_close()s, the stream; its memory must stay
+ * valid until the session's close callback. */
+ROAM_EXPORT int roam_session_adopt_stream(roam_runtime *rt, struct uv_stream_s *stream,
+                                          const roam_options *opts, roam_session **out);
+/* Two sessions joined by an in-process socket pair: `a` the initiator, `b`
+ * the acceptor (unless their options say otherwise). */
+ROAM_EXPORT int roam_session_pair(roam_runtime *rt, const roam_options *a_opts,
+                                  const roam_options *b_opts, roam_session **a,
+                                  roam_session **b);
+
+/* Ends the session at once if still running (every connection gets its
+ * closed callback, then the end callback), flushes what is queued, closes
+ * the transport, then calls close_cb. NULL close_cb is allowed. Calling it
+ * twice is ROAM_ESTATE. */
+typedef void (*roam_session_close_cb)(roam_session *s, void *user_data);
+ROAM_EXPORT int roam_session_close(roam_session *s, roam_session_close_cb close_cb,
+                                   void *user_data);
+/* Ends the session now (connections closed, end callback with
+ * ROAM_ESHUTDOWN) without freeing the handle. */
+ROAM_EXPORT int roam_session_shutdown(roam_session *s);
+
+ROAM_EXPORT void roam_session_set_user_data(roam_session *s, void *user_data);
+ROAM_EXPORT void *roam_session_get_user_data(const roam_session *s);
+ROAM_EXPORT roam_runtime *roam_session_runtime(const roam_session *s);
+/* A roam_session_state value. */
+ROAM_EXPORT int roam_session_state(const roam_session *s);
+/* ROAM_ROLE_INITIATOR or ROAM_ROLE_ACCEPTOR. */
+ROAM_EXPORT int roam_session_role(const roam_session *s);
+/* Our session parity once established (ROAM_ESTATE before). */
+ROAM_EXPORT int roam_session_parity(const roam_session *s);
+/* Why the session ended: the error code (0 for an orderly end, ROAM_ESTATE
+ * while running) and a readable reason ("" while running). The reason
+ * string lives as long as the session handle. */
+ROAM_EXPORT int roam_session_error(const roam_session *s);
+ROAM_EXPORT const char *roam_session_last_error(const roam_session *s);
+/* The root connection (id 0), once the handshake is done (ROAM_ESTATE
+ * before). The same handle every time. */
+ROAM_EXPORT int roam_session_root(roam_session *s, roam_conn **out);
+/* Sends a Ping now; its Pong is reported to the pong callback with the
+ * round trip. *nonce (may be NULL) receives the Ping's nonce. */
+ROAM_EXPORT int roam_session_ping(roam_session *s, uint64_t *nonce);
+/* Bytes queued or being written to the transport. */
+ROAM_EXPORT size_t roam_session_outbound_backlog(const roam_session *s);
+
+/* Counters for roam_session_stat(). */
+enum roam_stat {
+  ROAM_STAT_FRAMES_IN = 0,
+  ROAM_STAT_FRAMES_OUT = 1,
+  ROAM_STAT_BYTES_IN = 2,
+  ROAM_STAT_BYTES_OUT = 3,
+  ROAM_STAT_DROPPED_MESSAGES = 4, /* for unknown or pending connections */
+  ROAM_STAT_PINGS_SENT = 5,
+  ROAM_STAT_PONGS_SENT = 6,
+  ROAM_STAT_OPEN_CONNECTIONS = 7  /* virtual ones, pending included */
+};
+ROAM_EXPORT int roam_session_stat(const roam_session *s, int which, uint64_t *value);
+
+/* Opens a virtual connection. parity: the parity we use for request and
+ * channel ids on it (ROAM_PARITY_DEFAULT = our session parity); the peer
+ * should answer with the other. The connection is PENDING until the open
+ * callback reports the answer. `conn_user_data` is set on the new handle. */
+ROAM_EXPORT int roam_session_open(roam_session *s, int parity, uint32_t max_concurrent_requests,
+                                  const roam_metadata *md, void *conn_user_data,
+                                  roam_conn **out);
+
+/* ---- Session callbacks ---------------------------------------------------- */
+
+/* Handshake finished: status 0 (peer_md = the peer's Hello/HelloYourself
+ * metadata; the root connection now exists) or a negative code (the
+ * handshake failed; peer_md NULL; the end callback follows). Once. */
+typedef void (*roam_handshake_cb)(roam_session *s, void *user_data, int status,
+                                  const roam_metadata *peer_md);
+/* The session is over: error 0 for an orderly end (root released with no
+ * virtual connection left), else why; reason as roam_session_last_error().
+ * Every connection has had its final callback already. Once. */
+typedef void (*roam_session_end_cb)(roam_session *s, void *user_data, int error,
+                                    const char *reason);
+/* The peer opens a virtual connection. Decide with roam_conn_accept() or
+ * roam_conn_reject(), now or later. Without this callback every inbound
+ * open is rejected (as roam-core does without an acceptor). */
+typedef void (*roam_inbound_open_cb)(roam_conn *conn, void *user_data,
+                                     const roam_metadata *md);
+/* Answer to roam_session_open(): status 0 = accepted (md: the peer's accept
+ * metadata), ROAM_EREJECTED (md: the peer's reject metadata), or another
+ * code if it never got an answer (md NULL). On failure the handle is gone
+ * when this returns. */
+typedef void (*roam_open_cb)(roam_conn *conn, void *user_data, int status,
+                             const roam_metadata *md);
+
+enum roam_close_origin {
+  ROAM_CLOSE_LOCAL = 0,   /* roam_conn_close() / roam_conn_release() */
+  ROAM_CLOSE_REMOTE = 1,  /* the peer sent ConnectionClose (md: its metadata) */
+  ROAM_CLOSE_SESSION = 2  /* the session ended (reason: its error) */
+};
+/* A connection that was open (or pending our decision) is gone. reason is 0
+ * for a plain close. The handle is invalid when this returns. */
+typedef void (*roam_conn_closed_cb)(roam_conn *conn, void *user_data, int origin, int reason,
+                                    const roam_metadata *md);
+
+enum roam_request_kind {
+  ROAM_REQUEST_CALL = 0,
+  ROAM_REQUEST_RESPONSE = 1,
+  ROAM_REQUEST_CANCEL = 2
+};
+/* A request message on an open connection. method_id is for CALL;
+ * channels for CALL and RESPONSE; payload is the args (CALL) or the
+ * postcard-encoded Result (RESPONSE), empty for CANCEL. */
+typedef void (*roam_request_cb)(roam_conn *conn, void *user_data, int kind, uint64_t request_id,
+                                uint64_t method_id, const uint64_t *channels, size_t channel_count,
+                                const roam_metadata *md, const uint8_t *payload,
+                                size_t payload_len);
+
+enum roam_channel_kind {
+  ROAM_CHANNEL_ITEM = 0,
+  ROAM_CHANNEL_CLOSE = 1,
+  ROAM_CHANNEL_RESET = 2,
+  ROAM_CHANNEL_GRANT_CREDIT = 3
+};
+/* A channel message on an open connection: payload for ITEM, md for
+ * CLOSE/RESET, additional for GRANT_CREDIT. */
+typedef void (*roam_channel_cb)(roam_conn *conn, void *user_data, int kind, uint64_t channel_id,
+                                const roam_metadata *md, const uint8_t *payload,
+                                size_t payload_len, uint32_t additional);
+/* A Pong answered one of our Pings (keepalive or roam_session_ping). */
+typedef void (*roam_pong_cb)(roam_session *s, void *user_data, uint64_t nonce, uint64_t rtt_us);
+/* No Pong before the keepalive deadline; the session ends right after
+ * (end callback with ROAM_EKEEPALIVE). */
+typedef void (*roam_keepalive_timeout_cb)(roam_session *s, void *user_data);
+/* The outbound backlog fell below half the soft limit after a send
+ * returned ROAM_EAGAIN: send again. */
+typedef void (*roam_writable_cb)(roam_session *s, void *user_data);
+
+ROAM_EXPORT int roam_session_on_handshake(roam_session *s, roam_handshake_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_end(roam_session *s, roam_session_end_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_inbound_open(roam_session *s, roam_inbound_open_cb cb,
+                                             void *user_data);
+ROAM_EXPORT int roam_session_on_open(roam_session *s, roam_open_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_conn_closed(roam_session *s, roam_conn_closed_cb cb,
+                                            void *user_data);
+ROAM_EXPORT int roam_session_on_request(roam_session *s, roam_request_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_channel(roam_session *s, roam_channel_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_pong(roam_session *s, roam_pong_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_keepalive_timeout(roam_session *s, roam_keepalive_timeout_cb cb,
+                                                  void *user_data);
+ROAM_EXPORT int roam_session_on_writable(roam_session *s, roam_writable_cb cb, void *user_data);
+
+/* ==== Connections ========================================================= */
+/*
+ * The root (id 0) and virtual connections. Handles are owned by the session.
+ * A handle ends with exactly one of: its closed callback, a failed open
+ * callback, or your own roam_conn_reject() (invalid once that returns).
+ */
+enum roam_conn_state {
+  ROAM_CONN_PENDING_OUTBOUND = 1, /* we opened it, no answer yet */
+  ROAM_CONN_PENDING_INBOUND = 2,  /* the peer opened it, awaiting our decision */
+  ROAM_CONN_OPEN = 3,
+  ROAM_CONN_CLOSED = 4            /* its final callback is queued */
+};
+
+ROAM_EXPORT uint64_t roam_conn_id(const roam_conn *conn);
+ROAM_EXPORT int roam_conn_state(const roam_conn *conn);
+ROAM_EXPORT roam_session *roam_conn_session(const roam_conn *conn);
+ROAM_EXPORT void roam_conn_set_user_data(roam_conn *conn, void *user_data);
+ROAM_EXPORT void *roam_conn_get_user_data(const roam_conn *conn);
+/* Settings as (parity, max_concurrent_requests); ROAM_ESTATE if not known
+ * yet (ours before we accept, the peer's before it accepts). */
+ROAM_EXPORT int roam_conn_local_settings(const roam_conn *conn, int *parity,
+                                         uint32_t *max_concurrent_requests);
+ROAM_EXPORT int roam_conn_peer_settings(const roam_conn *conn, int *parity,
+                                        uint32_t *max_concurrent_requests);
+
+/* Accepts a pending inbound open with our settings (parity
+ * ROAM_PARITY_DEFAULT = the opposite of the opener's) and metadata. */
+ROAM_EXPORT int roam_conn_accept(roam_conn *conn, int parity, uint32_t max_concurrent_requests,
+                                 const roam_metadata *md);
+/* Rejects a pending inbound open; the handle is invalid afterwards. */
+ROAM_EXPORT int roam_conn_reject(roam_conn *conn, const roam_metadata *md);
+/* Closes a virtual connection (open, or pending outbound: its open then
+ * fails with ROAM_ECLOSED). ROAM_EROOT for the root. The closed (or open)
+ * callback follows later. */
+ROAM_EXPORT int roam_conn_close(roam_conn *conn, const roam_metadata *md);
+/* "I am done with this connection" (roam-core's last caller drop): a
+ * virtual connection is closed with empty metadata; the root is closed
+ * internally (nothing sent) and the session ends once no virtual
+ * connection remains. The root keeps serving inbound requests meanwhile. */
+ROAM_EXPORT int roam_conn_release(roam_conn *conn);
+
+/* Raw protocol messages (the RPC helpers build on these). ROAM_EAGAIN when
+ * the outbound backlog is above the soft limit; ROAM_ESTATE before the
+ * connection is open. channels may be NULL when channel_count is 0. */
+ROAM_EXPORT int roam_conn_send_request(roam_conn *conn, int kind, uint64_t request_id,
+                                       uint64_t method_id, const uint64_t *channels,
+                                       size_t channel_count, const roam_metadata *md,
+                                       const void *payload, size_t payload_len);
+ROAM_EXPORT int roam_conn_send_channel(roam_conn *conn, int kind, uint64_t channel_id,
+                                       const roam_metadata *md, const void *payload,
+                                       size_t payload_len, uint32_t additional);
+
+/* ==== Calls ================================================================ */
+/*
+ * RPC on a connection (roam-core's Driver): request ids from the
+ * connection's parity, at most the peer's max_concurrent_requests calls in
+ * flight (ROAM_EAGAIN past it, never a protocol violation), exactly one
+ * completion per call, exactly one response per served call.
+ *
+ * Arguments and results are opaque postcard bytes: libroam frames and
+ * routes them, your code (or a generated binding) encodes and decodes
+ * them. Responses carry Result<T, RoamError<E>>; libroam unwraps that
+ * envelope for you (the status of the response callback) and wraps it for
+ * roam_reply_ok() / roam_reply_user_error().
+ */
+typedef struct roam_call roam_call;
+typedef struct roam_reply roam_reply;
+typedef struct roam_channel roam_channel;
+
+/* Exactly once per call. status and value:
+ *   ROAM_OK               value = the returned T (postcard)
+ *   ROAM_EUSER            value = the method's error E (postcard)
+ *   ROAM_EUNKNOWNMETHOD, ROAM_EINVALIDPAYLOAD
+ *   ROAM_ECANCELLED       the peer cancelled it, or you did (roam_call_cancel)
+ *   ROAM_EPROTO           the response was not a Result (value = its bytes)
+ *   other codes           no response will come: the connection or session
+ *                         went away (ROAM_ECLOSED, ROAM_EEOF, ROAM_ESHUTDOWN…)
+ * md is the response's metadata (NULL without a response). The call handle
+ * is gone when this returns. */
+typedef void (*roam_response_cb)(roam_call *call, void *user_data, int status,
+                                 const roam_metadata *md, const uint8_t *value,
+                                 size_t value_len);
+
+/* Calls method_id with postcard-encoded args. ROAM_EAGAIN when the peer's
+ * limit of calls in flight is reached or the session's outbound backlog is
+ * above its soft limit (retry after a completion or the writable
+ * callback). *out (may be NULL) receives the call handle. */
+ROAM_EXPORT int roam_conn_call(roam_conn *conn, uint64_t method_id, const roam_metadata *md,
+                               const void *args, size_t args_len, roam_response_cb cb,
+                               void *user_data, roam_call **out);
+/* The same, listing the channel ids the arguments carry (from
+ * roam_conn_channel_open), in the order the method's signature has them. */
+ROAM_EXPORT int roam_conn_call_with_channels(roam_conn *conn, uint64_t method_id,
+                                             const uint64_t *channels, size_t channel_count,
+                                             const roam_metadata *md, const void *args,
+                                             size_t args_len, roam_response_cb cb,
+                                             void *user_data, roam_call **out);
+/* Sends Cancel; the call completes with ROAM_ECANCELLED (after this
+ * returns). A response that still arrives is dropped. */
+ROAM_EXPORT int roam_call_cancel(roam_call *call, const roam_metadata *md);
+ROAM_EXPORT uint64_t roam_call_request_id(const roam_call *call);
+ROAM_EXPORT roam_conn *roam_call_conn(const roam_call *call);
+
+/* ---- Serving ---------------------------------------------------------------- */
+
+/* A call to serve. Answer exactly once through `reply`, now or later:
+ * roam_reply_ok / _user_error / _fail / _send, or roam_reply_release (which
+ * answers Cancelled if nothing was sent, as roam-core does for a dropped
+ * reply). Calls beyond the max_concurrent_requests we advertised are
+ * answered Cancelled without reaching this callback. */
+typedef void (*roam_call_cb)(roam_conn *conn, void *user_data, roam_reply *reply,
+                             uint64_t method_id, const uint64_t *channels, size_t channel_count,
+                             const roam_metadata *md, const uint8_t *args, size_t args_len);
+/* The caller cancelled a call we are serving (the Cancelled response has
+ * gone out already), or its connection went away. The reply handle stays
+ * yours: finish with it as usual (sends then fail with ROAM_ECANCELLED or
+ * ROAM_ECLOSED). */
+typedef void (*roam_call_cancelled_cb)(roam_reply *reply, void *user_data);
+
+/* Serves calls on every connection of the session that has no handler of
+ * its own. Without any handler, calls are answered UnknownMethod (unless
+ * a raw request callback takes them). */
+ROAM_EXPORT int roam_session_on_call(roam_session *s, roam_call_cb cb, void *user_data);
+/* Serves calls on this connection only (NULL: back to the session's). */
+ROAM_EXPORT int roam_conn_serve(roam_conn *conn, roam_call_cb cb, void *user_data);
+ROAM_EXPORT int roam_session_on_call_cancelled(roam_session *s, roam_call_cancelled_cb cb,
+                                               void *user_data);
+
+/* Each of these answers the call and frees the reply handle, whatever it
+ * returns. ROAM_ECANCELLED: the caller had cancelled (a Cancelled response
+ * went out instead). ROAM_ECLOSED: the connection is gone. */
+/* Ok(value): value is the postcard of T. */
+ROAM_EXPORT int roam_reply_ok(roam_reply *reply, const roam_metadata *md, const void *value,
+                              size_t value_len);
+/* Err(User(error)): error is the postcard of the method's E. */
+ROAM_EXPORT int roam_reply_user_error(roam_reply *reply, const roam_metadata *md,
+                                      const void *error, size_t error_len);
+/* Err(UnknownMethod / InvalidPayload / Cancelled): code is
+ * ROAM_EUNKNOWNMETHOD, ROAM_EINVALIDPAYLOAD or ROAM_ECANCELLED. */
+ROAM_EXPORT int roam_reply_fail(roam_reply *reply, int code);
+/* A complete response payload (a postcard Result) as is. */
+ROAM_EXPORT int roam_reply_send(roam_reply *reply, const roam_metadata *md, const void *ret,
+                                size_t ret_len);
+/* No answer will come: Cancelled goes out if nothing was sent. */
+ROAM_EXPORT int roam_reply_release(roam_reply *reply);
+ROAM_EXPORT uint64_t roam_reply_request_id(const roam_reply *reply);
+ROAM_EXPORT uint64_t roam_reply_method_id(const roam_reply *reply);
+/* The connection, or NULL once it is gone. */
+ROAM_EXPORT roam_conn *roam_reply_conn(const roam_reply *reply);
+ROAM_EXPORT void roam_reply_set_user_data(roam_reply *reply, void *user_data);
+ROAM_EXPORT void *roam_reply_get_user_data(const roam_reply *reply);
+
+/* ==== Channels ============================================================= */
+/*
+ * One-way streams of items that travel alongside a call (Tx<T>/Rx<T> in a
+ * roam method's arguments). The caller creates them with
+ * roam_conn_channel_open and lists their ids in the call; the server binds
+ * the ids it receives with roam_conn_channel_bind. Flow control is roam's
+ * item credit: the sender starts with `initial_credit` (the N of Tx<T, N>,
+ * 16 by default) and never exceeds it; libroam queues up to 64 items per
+ * channel beyond that and then says ROAM_EAGAIN until the writable
+ * callback. The receiver grants credit back as items are delivered
+ * (automatically, or with roam_channel_grant in manual mode).
+ *
+ * A channel handle ends with exactly one end callback; it is gone after.
+ */
+enum roam_channel_direction {
+  ROAM_CHANNEL_SEND = 0,    /* we send items (a Tx on our side) */
+  ROAM_CHANNEL_RECEIVE = 1  /* we receive items (an Rx on our side) */
+};
+#define ROAM_DEFAULT_CHANNEL_CREDIT 16
+
+typedef void (*roam_channel_item_cb)(roam_channel *ch, void *user_data, const uint8_t *item,
+                                     size_t item_len);
+/* reason: 0 = closed (by the sender, or our own close went out),
+ * ROAM_ERESET = reset (by the receiver), else the connection's end. */
+typedef void (*roam_channel_end_cb)(roam_channel *ch, void *user_data, int reason,
+                                    const roam_metadata *md);
+/* A send that got ROAM_EAGAIN can be retried. */
+typedef void (*roam_channel_writable_cb)(roam_channel *ch, void *user_data);
+
+/* A new channel with an id of the connection's parity. */
+ROAM_EXPORT int roam_conn_channel_open(roam_conn *conn, int direction, uint32_t initial_credit,
+                                       void *user_data, roam_channel **out);
+/* Takes up a channel id the peer allocated (from a call's channel list).
+ * Items that arrived before are delivered (after this returns). */
+ROAM_EXPORT int roam_conn_channel_bind(roam_conn *conn, uint64_t channel_id, int direction,
+                                       uint32_t initial_credit, void *user_data,
+                                       roam_channel **out);
+ROAM_EXPORT uint64_t roam_channel_id(const roam_channel *ch);
+ROAM_EXPORT roam_conn *roam_channel_conn(const roam_channel *ch);
+ROAM_EXPORT void roam_channel_set_user_data(roam_channel *ch, void *user_data);
+ROAM_EXPORT void *roam_channel_get_user_data(const roam_channel *ch);
+/* Sends one item (postcard of T). ROAM_EAGAIN when the queue is full. */
+ROAM_EXPORT int roam_channel_send(roam_channel *ch, const void *item, size_t item_len);
+/* Sender: no more items; Close goes out after the queued ones. */
+ROAM_EXPORT int roam_channel_close(roam_channel *ch, const roam_metadata *md);
+/* Receiver: asks the sender to stop (Reset); the channel ends here. */
+ROAM_EXPORT int roam_channel_reset(roam_channel *ch, const roam_metadata *md);
+/* Receiver: take over granting credit (manual != 0) with roam_channel_grant. */
+ROAM_EXPORT int roam_channel_set_manual_credit(roam_channel *ch, int manual);
+ROAM_EXPORT int roam_channel_grant(roam_channel *ch, uint32_t additional);
+/* Sender: items we may still send now; items waiting in the queue. */
+ROAM_EXPORT int roam_channel_credit(const roam_channel *ch);
+ROAM_EXPORT int roam_channel_queued(const roam_channel *ch);
+
+ROAM_EXPORT int roam_session_on_channel_item(roam_session *s, roam_channel_item_cb cb,
+                                             void *user_data);
+ROAM_EXPORT int roam_session_on_channel_end(roam_session *s, roam_channel_end_cb cb,
+                                            void *user_data);
+ROAM_EXPORT int roam_session_on_channel_writable(roam_session *s, roam_channel_writable_cb cb,
+                                                 void *user_data);
+
+/* ==== Proxying ============================================================= */
+/*
+ * Forwards every request and channel message between two open connections,
+ * of one session or of two on the same runtime, verbatim: same request and
+ * channel ids, metadata and payload bytes copied, nothing decoded or
+ * re-encoded (roam-core's proxy_connections). When either connection ends,
+ * the other is closed. Pick the two connections' parities so that ids
+ * line up: the peer on `left` must use the same parity as the peer on
+ * `right`. Neither connection may have calls or channels of its own.
+ * A congested side pauses reading on the other until it drains.
+ */
+ROAM_EXPORT int roam_conn_proxy(roam_conn *left, roam_conn *right);
+
+/* ==== Listeners =========================================================== */
+/*
+ * Accepts transports on "tcp://HOST:PORT" (port 0 picks a free one) or
+ * "unix:PATH" and makes a session of each (role: acceptor unless the
+ * options say otherwise). The new session is handed to the callback before
+ * it reads anything: register its callbacks there.
+ */
+typedef void (*roam_accept_cb)(roam_listener *l, void *user_data, int status,
+                               roam_session *s);
+typedef void (*roam_listener_close_cb)(roam_listener *l, void *user_data);
+
+ROAM_EXPORT int roam_listener_new(roam_runtime *rt, const char *address,
+                                  const roam_options *opts, roam_accept_cb cb, void *user_data,
+                                  roam_listener **out);
+/* The bound address, e.g. "tcp://127.0.0.1:40123", NUL-terminated into
+ * buf. Returns the length, or ROAM_EINVAL if buf is too small. */
+ROAM_EXPORT int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len);
+/* The bound TCP port (ROAM_EINVAL for Unix listeners). */
+ROAM_EXPORT int roam_listener_port(const roam_listener *l);
+/* Stops accepting (a Unix socket file it created is removed). Sessions
+ * already accepted are not affected. */
+ROAM_EXPORT int roam_listener_close(roam_listener *l, roam_listener_close_cb cb,
+                                    void *user_data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROAM_H */

@@ -1,0 +1,100 @@
+// roam_listener_* — accepting transports and turning each into a session.
+#include <cstring>
+#include <new>
+
+#include "capi/options_handle.hpp"
+#include "capi/session_handle.hpp"
+
+struct roam_listener final : roam::uvio::ListenerEvents {
+  roam_listener(roam_runtime *runtime, const roam_options *opts)
+      : rt(runtime),
+        config(roam::capi::config_for(opts, roam::session::Role::Acceptor)),
+        listener(*runtime->loop, this) {
+    ++rt->live_handles;
+  }
+  ~roam_listener() { --rt->live_handles; }
+
+  void on_incoming(int status, const std::string &) override {
+    if (closing) return;
+    if (status != 0) {
+      if (cb) cb(this, user_data, ROAM_EIO, nullptr);
+      return;
+    }
+    auto *s = new (std::nothrow) roam_session(rt, config);
+    if (s == nullptr) {
+      if (cb) cb(this, user_data, ROAM_ENOMEM, nullptr);
+      return;
+    }
+    int rc = s->init_accept(listener);
+    if (rc != ROAM_OK) {
+      s->abandon();
+      if (cb) cb(this, user_data, rc, nullptr);
+      return;
+    }
+    // The callback registers the session's callbacks; nothing is read
+    // before it returns.
+    if (cb) {
+      cb(this, user_data, ROAM_OK, s);
+    } else {
+      s->close(nullptr, nullptr);  // nobody wants it
+    }
+  }
+
+  roam_runtime *rt;
+  roam::session::SessionConfig config;
+  roam::uvio::StreamListener listener;
+  roam_accept_cb cb = nullptr;
+  void *user_data = nullptr;
+  bool closing = false;
+};
+
+extern "C" {
+
+int roam_listener_new(roam_runtime *rt, const char *address, const roam_options *opts,
+                      roam_accept_cb cb, void *user_data, roam_listener **out) {
+  if (rt == nullptr || address == nullptr || out == nullptr) return ROAM_EINVAL;
+  *out = nullptr;
+  roam::uvio::Address addr;
+  std::string error;
+  if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) return ROAM_EINVAL;
+  auto *l = new (std::nothrow) roam_listener(rt, opts);
+  if (l == nullptr) return ROAM_ENOMEM;
+  l->cb = cb;
+  l->user_data = user_data;
+  int rc = l->listener.listen(addr);
+  if (rc != ROAM_OK) {
+    l->closing = true;
+    l->listener.close([l] { delete l; });
+    return rc;
+  }
+  *out = l;
+  return ROAM_OK;
+}
+
+int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len) {
+  if (l == nullptr || buf == nullptr) return ROAM_EINVAL;
+  std::string text = l->listener.bound_address().to_string();
+  if (text.size() + 1 > buf_len) return ROAM_EINVAL;
+  std::memcpy(buf, text.c_str(), text.size() + 1);
+  return static_cast<int>(text.size());
+}
+
+int roam_listener_port(const roam_listener *l) {
+  if (l == nullptr || l->listener.bound_address().kind != roam::uvio::Address::Kind::Tcp) {
+    return ROAM_EINVAL;
+  }
+  return l->listener.bound_address().port;
+}
+
+int roam_listener_close(roam_listener *l, roam_listener_close_cb cb, void *user_data) {
+  if (l == nullptr) return ROAM_EINVAL;
+  if (l->closing) return ROAM_ESTATE;
+  l->closing = true;
+  l->listener.close([l, cb, user_data] {
+    if (cb) cb(l, user_data);
+    delete l;
+  });
+  return ROAM_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,98 @@
+// roam_options_* — session configuration setters. Each validates its input
+// and leaves the options untouched on ROAM_EINVAL.
+#include <new>
+
+#include "capi/metadata_handle.hpp"
+#include "capi/options_handle.hpp"
+
+namespace roam::capi {
+session::SessionConfig config_for(const roam_options *opts, session::Role default_role) {
+  session::SessionConfig c = opts ? opts->config : roam_options::defaults();
+  int role = opts ? opts->role : ROAM_ROLE_DEFAULT;
+  c.role = role == ROAM_ROLE_INITIATOR   ? session::Role::Initiator
+           : role == ROAM_ROLE_ACCEPTOR ? session::Role::Acceptor
+                                        : default_role;
+  return c;
+}
+}  // namespace roam::capi
+
+namespace {
+constexpr uint32_t kMinFrameSize = 64;
+}
+
+extern "C" {
+
+roam_options *roam_options_new(void) { return new (std::nothrow) roam_options(); }
+
+void roam_options_free(roam_options *opts) { delete opts; }
+
+int roam_options_set_role(roam_options *opts, int role) {
+  if (!opts || role < ROAM_ROLE_DEFAULT || role > ROAM_ROLE_ACCEPTOR) return ROAM_EINVAL;
+  opts->role = role;
+  return ROAM_OK;
+}
+
+int roam_options_set_hello_metadata(roam_options *opts, const roam_metadata *md) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.hello_metadata.clear();
+  if (md) opts->config.hello_metadata.append(md->view());
+  return ROAM_OK;
+}
+
+int roam_options_set_parity(roam_options *opts, int parity) {
+  if (!opts || (parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN)) return ROAM_EINVAL;
+  opts->config.parity = static_cast<roam::wire::Parity>(parity);
+  return ROAM_OK;
+}
+
+int roam_options_set_max_concurrent_requests(roam_options *opts, uint32_t n) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.max_concurrent_requests = n;
+  return ROAM_OK;
+}
+
+int roam_options_set_keepalive(roam_options *opts, uint32_t interval_ms, uint32_t timeout_ms) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.keepalive_interval_ms = interval_ms;
+  opts->config.keepalive_timeout_ms = timeout_ms;
+  return ROAM_OK;
+}
+
+int roam_options_set_handshake_timeout(roam_options *opts, uint32_t timeout_ms) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.handshake_timeout_ms = timeout_ms;
+  return ROAM_OK;
+}
+
+int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes) {
+  if (!opts || bytes < kMinFrameSize) return ROAM_EINVAL;
+  opts->config.max_frame_size = bytes;
+  return ROAM_OK;
+}
+
+int roam_options_set_max_metadata_size(roam_options *opts, uint32_t bytes) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.max_metadata_size = bytes;
+  return ROAM_OK;
+}
+
+int roam_options_set_max_connections(roam_options *opts, uint32_t n) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.max_connections = n;
+  return ROAM_OK;
+}
+
+int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard) {
+  if (!opts || soft == 0 || soft >= hard) return ROAM_EINVAL;
+  opts->config.outbound_soft_limit = soft;
+  opts->config.outbound_hard_limit = hard;
+  return ROAM_OK;
+}
+
+int roam_options_set_protocol_version_for_testing(roam_options *opts, uint32_t version) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.protocol_version = version;
+  return ROAM_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,101 @@
+// roam_runtime_* — owning or borrowing a libuv loop, running it, and the
+// thread-safe entry points (post, wake, stop).
+#include <new>
+
+#include "capi/runtime_handle.hpp"
+
+using roam::uvio::EventLoop;
+
+namespace {
+
+int create(uv_loop_t *borrowed, roam_runtime **out) {
+  if (out == nullptr) return ROAM_EINVAL;
+  *out = nullptr;
+  auto *rt = new (std::nothrow) roam_runtime();
+  if (rt == nullptr) return ROAM_ENOMEM;
+  rt->loop = std::make_unique<EventLoop>(borrowed);
+  if (rt->loop->init_status() != 0) {
+    delete rt;
+    return ROAM_EIO;
+  }
+  *out = rt;
+  return ROAM_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int roam_runtime_new(roam_runtime **out) { return create(nullptr, out); }
+
+int roam_runtime_new_with_loop(struct uv_loop_s *loop, roam_runtime **out) {
+  if (loop == nullptr) return ROAM_EINVAL;
+  return create(loop, out);
+}
+
+int roam_runtime_free(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_OK;
+  if (rt->live_handles > 0) return ROAM_ESTATE;
+  EventLoop *loop = rt->loop.release();
+  if (loop->owns_loop()) {
+    bool closed = false;
+    loop->close_handles([&closed] { closed = true; });
+    while (!closed) loop->run(UV_RUN_ONCE);
+    delete loop;
+  } else {
+    // The caller's loop finishes closing our handles when it next runs.
+    loop->close_handles([loop] { delete loop; });
+  }
+  delete rt;
+  return ROAM_OK;
+}
+
+int roam_runtime_run(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  rt->loop->run(UV_RUN_DEFAULT);
+  return ROAM_OK;
+}
+
+int roam_runtime_run_once(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  return rt->loop->run(UV_RUN_ONCE) != 0 ? 1 : 0;
+}
+
+int roam_runtime_run_nowait(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  return rt->loop->run(UV_RUN_NOWAIT) != 0 ? 1 : 0;
+}
+
+int roam_runtime_stop(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  rt->loop->stop();
+  return ROAM_OK;
+}
+
+int roam_runtime_post(roam_runtime *rt, roam_work_cb cb, void *user_data) {
+  if (rt == nullptr || cb == nullptr) return ROAM_EINVAL;
+  rt->loop->post([rt, cb, user_data] { cb(rt, user_data); });
+  return ROAM_OK;
+}
+
+int roam_runtime_wake(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  rt->loop->wake();
+  return ROAM_OK;
+}
+
+int roam_runtime_backend_fd(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  return uv_backend_fd(rt->loop->loop());
+}
+
+int roam_runtime_backend_timeout(roam_runtime *rt) {
+  if (rt == nullptr) return ROAM_EINVAL;
+  return uv_backend_timeout(rt->loop->loop());
+}
+
+struct uv_loop_s *roam_runtime_loop(roam_runtime *rt) {
+  return rt ? rt->loop->loop() : nullptr;
+}
+
+}  // extern "C"

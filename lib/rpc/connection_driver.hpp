@@ -1,0 +1,89 @@
+// The per-connection RPC driver (roam-core's Driver), sans I/O: request ids
+// from the connection's parity, outbound calls bounded by the peer's
+// max_concurrent_requests, exactly one response per served call, cancels
+// both ways, and the connection's channels. Traffic it does not own goes to
+// RpcEvents' unrouted hooks (the raw API).
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "rpc/channel_table.hpp"
+#include "rpc/rpc_ports.hpp"
+#include "session/connection_table.hpp"
+#include "wire/message.hpp"
+
+namespace roam::rpc {
+
+struct DriverConfig {
+  wire::Parity local_parity = wire::Parity::Odd;  // ids we allocate
+  uint32_t local_max_concurrent = 64;             // what we advertised
+  uint32_t peer_max_concurrent = 64;              // what the peer advertised
+  size_t channel_queue_limit = 64;                // items waiting per channel
+  size_t unbound_channel_limit = 1024;            // messages kept for unbound ids
+};
+
+struct DriverStats {
+  uint64_t calls_refused_over_limit = 0;  // peer exceeded our max_concurrent
+  uint64_t late_responses = 0;            // responses for cancelled calls
+};
+
+class ConnectionDriver {
+ public:
+  ConnectionDriver(const DriverConfig &config, RpcSink *sink, RpcEvents *events);
+
+  // ---- calling -----------------------------------------------------------------
+  // Sends a Call with a fresh request id. ROAM_EAGAIN when the peer's limit
+  // of calls in flight is reached (or the session is congested).
+  int call(uint64_t method_id, const wire::IdList &channels, const wire::MetadataView &md,
+           wire::ByteView args, void *token, uint64_t *request_id);
+  // Sends Cancel; the call completes at once as ROAM_ECANCELLED. Its late
+  // response, if any, is dropped (it still counts against the limit until
+  // then, as the peer is still working on it).
+  int cancel(uint64_t request_id, const wire::MetadataView &md);
+  size_t calls_in_flight() const { return outbound_.size(); }
+
+  // ---- serving -----------------------------------------------------------------
+  // Answers a served call with a complete response payload. ROAM_ECANCELLED
+  // if the peer cancelled it meanwhile (the Cancelled response already went
+  // out), ROAM_ENOTFOUND if unknown. If the response cannot be sent (too
+  // large for a frame), Cancelled goes out instead and the error is returned.
+  int reply(uint64_t request_id, const wire::MetadataView &md, wire::ByteView ret);
+  // The reply will never come: Cancelled goes out unless already answered.
+  void abandon_reply(uint64_t request_id);
+  size_t calls_being_served() const;
+
+  // ---- channels ----------------------------------------------------------------
+  uint64_t allocate_channel_id() { return channel_ids_.next(); }
+  ChannelTable &channels() { return channels_; }
+
+  // ---- inbound -----------------------------------------------------------------
+  void handle_request(const wire::RequestMessage &m);
+  void handle_channel(const wire::ChannelMessage &m);
+  // The session can take more bytes: queued channel items go out.
+  void on_writable() { channels_.flush(); }
+  // The connection is gone (`reason` ROAM_OK for a plain close): pending
+  // calls complete, served calls are cancelled, channels end.
+  void connection_gone(int reason);
+
+  const DriverStats &stats() const { return stats_; }
+
+ private:
+  struct Outbound {
+    void *token;     // null once cancelled (awaiting the late response)
+  };
+  enum class Served : uint8_t { InFlight, CancelledByPeer };
+
+  DriverConfig config_;
+  RpcSink *sink_;
+  RpcEvents *events_;
+  session::IdAllocator request_ids_;
+  session::IdAllocator channel_ids_;
+  std::map<uint64_t, Outbound> outbound_;
+  std::map<uint64_t, Served> served_;
+  ChannelTable channels_;
+  DriverStats stats_;
+  bool gone_ = false;
+};
+
+}  // namespace roam::rpc

@@ -1,0 +1,132 @@
+#include "uv/event_loop.hpp"
+
+#include <algorithm>
+
+namespace roam::uvio {
+
+EventLoop::EventLoop(uv_loop_t *borrowed) : loop_(borrowed), owned_(borrowed == nullptr) {
+  if (owned_) {
+    loop_ = &own_loop_;
+    if ((init_status_ = uv_loop_init(loop_)) != 0) return;
+  }
+  async_.data = prepare_.data = check_.data = idle_.data = this;
+  if ((init_status_ = uv_async_init(loop_, &async_, on_async)) != 0) return;
+  ++open_handles_;
+  uv_prepare_init(loop_, &prepare_);
+  uv_check_init(loop_, &check_);
+  uv_idle_init(loop_, &idle_);
+  open_handles_ += 3;
+  // None of these alone keeps the loop alive: only real work does (sockets,
+  // timers, pending writes, queued deferred work through idle_).
+  uv_unref(reinterpret_cast<uv_handle_t *>(&async_));
+  uv_prepare_start(&prepare_, on_turn);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&prepare_));
+  uv_check_start(&check_, on_turn_end);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&check_));
+}
+
+EventLoop::~EventLoop() {
+  if (owned_ && init_status_ == 0) uv_loop_close(loop_);
+}
+
+int EventLoop::run(uv_run_mode mode) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    stop_requested_ = false;
+  }
+  return uv_run(loop_, mode);
+}
+
+void EventLoop::stop() {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    stop_requested_ = true;
+  }
+  uv_async_send(&async_);
+}
+
+void EventLoop::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  // Posted work must run even if nothing else keeps the loop alive.
+  uv_async_send(&async_);
+}
+
+void EventLoop::wake() { uv_async_send(&async_); }
+
+void EventLoop::on_async(uv_async_t *h) {
+  auto *self = static_cast<EventLoop *>(h->data);
+  std::vector<std::function<void()>> work;
+  bool stop = false;
+  {
+    std::lock_guard<std::mutex> lock(self->posted_mu_);
+    work.swap(self->posted_);
+    stop = self->stop_requested_;
+    self->stop_requested_ = false;
+  }
+  for (auto &fn : work) fn();
+  if (stop) uv_stop(self->loop_);
+}
+
+void EventLoop::defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+  // An active idle handle keeps the loop alive and stops it from blocking
+  // until the deferred work has run.
+  if (!uv_is_active(reinterpret_cast<uv_handle_t *>(&idle_))) uv_idle_start(&idle_, on_idle);
+}
+
+void EventLoop::request_flush(Flushable *f) {
+  if (std::find(dirty_.begin(), dirty_.end(), f) == dirty_.end()) dirty_.push_back(f);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t *>(&idle_))) uv_idle_start(&idle_, on_idle);
+}
+
+void EventLoop::cancel_flush(Flushable *f) {
+  dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), f), dirty_.end());
+}
+
+void EventLoop::run_deferred() {
+  // Work deferred by deferred work runs in the same pass, in order.
+  for (size_t i = 0; i < deferred_.size(); ++i) {
+    std::function<void()> fn = std::move(deferred_[i]);
+    fn();
+  }
+  deferred_.clear();
+}
+
+void EventLoop::end_of_turn() {
+  run_deferred();
+  while (!dirty_.empty()) {
+    std::vector<Flushable *> batch;
+    batch.swap(dirty_);
+    for (Flushable *f : batch) f->flush();
+    run_deferred();
+  }
+  if (deferred_.empty() && dirty_.empty()) uv_idle_stop(&idle_);
+}
+
+void EventLoop::on_turn(uv_prepare_t *h) { static_cast<EventLoop *>(h->data)->end_of_turn(); }
+void EventLoop::on_turn_end(uv_check_t *h) { static_cast<EventLoop *>(h->data)->end_of_turn(); }
+void EventLoop::on_idle(uv_idle_t *h) { static_cast<EventLoop *>(h->data)->end_of_turn(); }
+
+void EventLoop::close_handles(std::function<void()> done) {
+  on_closed_ = std::move(done);
+  uv_handle_t *handles[] = {reinterpret_cast<uv_handle_t *>(&async_),
+                            reinterpret_cast<uv_handle_t *>(&prepare_),
+                            reinterpret_cast<uv_handle_t *>(&check_),
+                            reinterpret_cast<uv_handle_t *>(&idle_)};
+  for (uv_handle_t *h : handles) {
+    if (!uv_is_closing(h)) uv_close(h, on_handle_closed);
+  }
+}
+
+void EventLoop::on_handle_closed(uv_handle_t *h) {
+  auto *self = static_cast<EventLoop *>(h->data);
+  if (--self->open_handles_ == 0 && self->on_closed_) {
+    auto done = std::move(self->on_closed_);
+    done();
+  }
+}
+
+}  // namespace roam::uvio

@@ -1,0 +1,86 @@
+// The libuv loop a runtime drives, and the loop services sessions need:
+//   - post():   run a function on the loop thread, from any thread;
+//   - defer():  run a function later on the loop thread, in order, never
+//               inside the caller (how callbacks caused by a user's own
+//               call are delivered);
+//   - flushes:  objects with queued output are flushed once per loop turn,
+//               so everything a turn produces leaves in one write.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace roam::uvio {
+
+// Something with buffered output that the loop flushes at the end of a turn.
+class Flushable {
+ public:
+  virtual void flush() = 0;
+
+ protected:
+  ~Flushable() = default;
+};
+
+class EventLoop {
+ public:
+  // Owns a new loop (borrowed == nullptr) or uses the caller's.
+  explicit EventLoop(uv_loop_t *borrowed);
+  ~EventLoop();
+  EventLoop(const EventLoop &) = delete;
+  EventLoop &operator=(const EventLoop &) = delete;
+
+  // 0 on success, else a libuv error (the object is then unusable).
+  int init_status() const { return init_status_; }
+  uv_loop_t *loop() { return loop_; }
+  bool owns_loop() const { return owned_; }
+
+  // Monotonic microseconds.
+  static uint64_t now_us() { return uv_hrtime() / 1000; }
+
+  int run(uv_run_mode mode);
+  // Any thread.
+  void stop();
+  void post(std::function<void()> fn);
+  void wake();
+
+  void defer(std::function<void()> fn);
+  void request_flush(Flushable *f);
+  void cancel_flush(Flushable *f);
+
+  // Closes the loop's own handles; `done` runs once they are gone. For an
+  // owned loop the caller then runs the loop until it returns.
+  void close_handles(std::function<void()> done);
+
+ private:
+  static void on_async(uv_async_t *h);
+  static void on_turn(uv_prepare_t *h);
+  static void on_turn_end(uv_check_t *h);
+  static void on_idle(uv_idle_t *h);
+  static void on_handle_closed(uv_handle_t *h);
+  void end_of_turn();
+  void run_deferred();
+
+  uv_loop_t own_loop_;
+  uv_loop_t *loop_;
+  bool owned_;
+  int init_status_ = 0;
+
+  uv_async_t async_;
+  uv_prepare_t prepare_;
+  uv_check_t check_;
+  uv_idle_t idle_;
+  int open_handles_ = 0;
+  std::function<void()> on_closed_;
+
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;
+  bool stop_requested_ = false;  // guarded by posted_mu_
+
+  std::vector<std::function<void()>> deferred_;
+  std::vector<Flushable *> dirty_;
+};
+
+}  // namespace roam::uvio

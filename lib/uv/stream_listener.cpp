@@ -1,0 +1,83 @@
+#include "uv/stream_listener.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "roam/roam_errors.h"
+
+namespace roam::uvio {
+
+namespace {
+constexpr int kBacklog = 128;
+}
+
+StreamListener::StreamListener(EventLoop &loop, ListenerEvents *events)
+    : loop_(loop), events_(events) {
+  std::memset(&handle_, 0, sizeof handle_);
+}
+
+int StreamListener::listen(const Address &addr) {
+  bound_ = addr;
+  int rc;
+  if (addr.kind == Address::Kind::Tcp) {
+    uv_tcp_init(loop_.loop(), &handle_.tcp);
+    initialized_ = true;
+    handle_.tcp.data = this;
+    struct sockaddr_storage ss;
+    if (uv_ip4_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in *>(&ss)) != 0 &&
+        uv_ip6_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in6 *>(&ss)) != 0) {
+      last_error_ = "listen address must be a numeric IP: " + addr.to_string();
+      return ROAM_EINVAL;
+    }
+    rc = uv_tcp_bind(&handle_.tcp, reinterpret_cast<sockaddr *>(&ss), 0);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t *>(&handle_.tcp), kBacklog, on_connection);
+    if (rc == 0) {
+      int len = sizeof ss;
+      uv_tcp_getsockname(&handle_.tcp, reinterpret_cast<sockaddr *>(&ss), &len);
+      bound_.port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
+                                                   : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
+    }
+  } else {
+    uv_pipe_init(loop_.loop(), &handle_.pipe, 0);
+    initialized_ = true;
+    handle_.pipe.data = this;
+    rc = uv_pipe_bind(&handle_.pipe, addr.path.c_str());
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t *>(&handle_.pipe), kBacklog, on_connection);
+  }
+  if (rc != 0) {
+    last_error_ = "cannot listen on " + addr.to_string() + ": " + uv_error_text(rc);
+    return ROAM_EIO;
+  }
+  return ROAM_OK;
+}
+
+int StreamListener::accept_into(StreamTransport &t) {
+  return t.accept_from(reinterpret_cast<uv_stream_t *>(&handle_), bound_.kind);
+}
+
+void StreamListener::on_connection(uv_stream_t *server, int status) {
+  auto *self = static_cast<StreamListener *>(server->data);
+  self->events_->on_incoming(status, status == 0 ? std::string() : uv_error_text(status));
+}
+
+void StreamListener::close(std::function<void()> done) {
+  on_closed_ = std::move(done);
+  if (!initialized_) {
+    if (on_closed_) on_closed_();
+    return;
+  }
+  auto *h = reinterpret_cast<uv_handle_t *>(&handle_);
+  if (bound_.kind == Address::Kind::Unix && uv_is_active(h)) ::unlink(bound_.path.c_str());
+  uv_close(h, on_closed);
+}
+
+void StreamListener::on_closed(uv_handle_t *h) {
+  auto *self = static_cast<StreamListener *>(h->data);
+  if (self->on_closed_) {
+    auto done = std::move(self->on_closed_);
+    done();
+  }
+}
+
+}  // namespace roam::uvio

@@ -1,0 +1,129 @@
+#include "wire/reader.hpp"
+
+#include "wire/varint.hpp"
+
+namespace roam::wire {
+
+int Reader::read_u8(uint8_t *out) {
+  if (pos_ == end_) return ROAM_ETRUNCATED;
+  *out = *pos_++;
+  return ROAM_OK;
+}
+
+int Reader::read_varint_u64(uint64_t *out) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < kMaxVarint64; ++i) {
+    if (pos_ == end_) return ROAM_ETRUNCATED;
+    uint8_t b = *pos_++;
+    if (i == kMaxVarint64 - 1 && b > 0x01) {
+      // The tenth byte carries bit 63 only; anything more overflows u64.
+      return (b & 0x80) ? ROAM_EOVERLONG : ROAM_ERANGE;
+    }
+    value |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      *out = value;
+      return ROAM_OK;
+    }
+  }
+  return ROAM_EOVERLONG;
+}
+
+int Reader::read_varint_u32(uint32_t *out) {
+  uint32_t value = 0;
+  for (size_t i = 0; i < kMaxVarint32; ++i) {
+    if (pos_ == end_) return ROAM_ETRUNCATED;
+    uint8_t b = *pos_++;
+    if (i == kMaxVarint32 - 1 && (b & 0x7f) > 0x0f) {
+      // The fifth byte carries bits 28..31 only.
+      return (b & 0x80) ? ROAM_EOVERLONG : ROAM_ERANGE;
+    }
+    value |= static_cast<uint32_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      *out = value;
+      return ROAM_OK;
+    }
+  }
+  return ROAM_EOVERLONG;
+}
+
+int Reader::read_tag(uint32_t variants, uint32_t *out) {
+  uint32_t tag = 0;
+  int rc = read_varint_u32(&tag);
+  if (rc != ROAM_OK) return rc;
+  if (tag >= variants) return ROAM_EBADTAG;
+  *out = tag;
+  return ROAM_OK;
+}
+
+int Reader::read_blob(ByteView *out) {
+  uint64_t len = 0;
+  int rc = read_varint_u64(&len);
+  if (rc != ROAM_OK) return rc;
+  if (len > remaining()) return ROAM_EBADLENGTH;
+  *out = ByteView(pos_, static_cast<size_t>(len));
+  pos_ += len;
+  return ROAM_OK;
+}
+
+int Reader::read_string(std::string_view *out) {
+  ByteView blob;
+  int rc = read_blob(&blob);
+  if (rc != ROAM_OK) return rc;
+  if (!is_valid_utf8(blob.data, blob.size)) return ROAM_EBADUTF8;
+  *out = blob.as_string();
+  return ROAM_OK;
+}
+
+int Reader::read_count(size_t min_element_size, uint64_t *out) {
+  uint64_t count = 0;
+  int rc = read_varint_u64(&count);
+  if (rc != ROAM_OK) return rc;
+  if (min_element_size > 0 && count > remaining() / min_element_size) return ROAM_EBADLENGTH;
+  *out = count;
+  return ROAM_OK;
+}
+
+ByteView Reader::read_rest() {
+  ByteView rest(pos_, remaining());
+  pos_ = end_;
+  return rest;
+}
+
+bool is_valid_utf8(const uint8_t *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      uint8_t cc = s[i + k];
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[len]) return false;           // overlong form
+    if (cp > 0x10ffff) return false;                     // beyond Unicode
+    if (cp >= 0xd800 && cp <= 0xdfff) return false;      // UTF-16 surrogate
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace roam::wire

@@ -1,0 +1,49 @@
+// Bounds-checked decoding cursor over one received message. Every read
+// either succeeds or returns a distinct ROAM_E* decode error without reading
+// past the end; nothing is copied (strings and blobs come back as views).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "roam/roam_errors.h"
+#include "wire/bytes.hpp"
+
+namespace roam::wire {
+
+class Reader {
+ public:
+  Reader(const uint8_t *data, size_t size) : pos_(data), end_(data + size) {}
+  explicit Reader(ByteView v) : Reader(v.data, v.size) {}
+
+  size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
+  bool at_end() const { return pos_ == end_; }
+  const uint8_t *position() const { return pos_; }
+
+  int read_u8(uint8_t *out);
+  int read_varint_u64(uint64_t *out);
+  int read_varint_u32(uint32_t *out);
+  // An enum discriminant: a u32 varint that must be below `variants`.
+  int read_tag(uint32_t variants, uint32_t *out);
+  // varint length + that many raw bytes.
+  int read_blob(ByteView *out);
+  // varint length + that many bytes of valid UTF-8.
+  int read_string(std::string_view *out);
+  // A collection count that cannot possibly fit in what is left, given each
+  // element takes at least min_element_size bytes, is rejected before any
+  // element is read: a hostile count must not drive a long loop.
+  int read_count(size_t min_element_size, uint64_t *out);
+  // Everything left: the trailing, unprefixed payload of a message.
+  ByteView read_rest();
+
+ private:
+  const uint8_t *pos_;
+  const uint8_t *end_;
+};
+
+// True if [data, data+size) is well-formed UTF-8 (no overlongs, no
+// surrogates, nothing above U+10FFFF), as Rust's str requires.
+bool is_valid_utf8(const uint8_t *data, size_t size);
+
+}  // namespace roam::wire

@@ -1,0 +1,166 @@
+#include "sides.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CHECK_ALIVE(sd)                 \
+  do {                                  \
+    if ((sd)->closed) (sd)->events_after_close++; \
+  } while (0)
+
+static void on_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->handshake_status = status;
+  sd->handshake_done = 1;
+  log_add(sd->log, "%s handshake %s md=%s", sd->name, roam_err_name(status), m);
+  (void)s;
+}
+
+static void on_end(roam_session *s, void *ud, int error, const char *reason) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->ended = 1;
+  sd->end_error = error;
+  log_add(sd->log, "%s end %s: %s", sd->name, roam_err_name(error), reason);
+  /* The reason given is the session's. */
+  assert_string_equal(reason, roam_session_last_error(s));
+}
+
+static void on_inbound_open(roam_conn *c, void *ud, const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->inbound_opens++;
+  sd->last_inbound = c;
+  log_add(sd->log, "%s inbound_open conn=%llu md=%s", sd->name,
+          (unsigned long long)roam_conn_id(c), m);
+  assert_int_equal(roam_conn_state(c), ROAM_CONN_PENDING_INBOUND);
+  if (sd->decide_later) return;
+  if (roam_metadata_find(md, "want", ROAM_NTS) >= 0 && strstr(m, "want=accept")) {
+    roam_metadata *reply = md_string("accepted-by", sd->name);
+    assert_int_equal(roam_conn_accept(c, ROAM_PARITY_DEFAULT, 64, reply), 0);
+    roam_metadata_free(reply);
+  } else {
+    roam_metadata *reply = md_string("reason", "policy");
+    assert_int_equal(roam_conn_reject(c, reply), 0);
+    roam_metadata_free(reply);
+  }
+}
+
+static void on_open(roam_conn *c, void *ud, int status, const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->opens_answered++;
+  log_add(sd->log, "%s open conn=%llu status=%s md=%s", sd->name,
+          (unsigned long long)roam_conn_id(c), roam_err_name(status), m);
+}
+
+static void on_conn_closed(roam_conn *c, void *ud, int origin, int reason,
+                           const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  static const char *origins[] = {"local", "remote", "session"};
+  sd->conns_closed++;
+  log_add(sd->log, "%s closed conn=%llu origin=%s reason=%s md=%s", sd->name,
+          (unsigned long long)roam_conn_id(c), origins[origin], roam_err_name(reason), m);
+  assert_int_equal(roam_conn_state(c), ROAM_CONN_CLOSED);
+}
+
+static void on_request(roam_conn *c, void *ud, int kind, uint64_t id, uint64_t method,
+                       const uint64_t *channels, size_t n_channels, const roam_metadata *md,
+                       const uint8_t *payload, size_t len) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->requests++;
+  if (sd->requests <= 50) {
+    log_add(sd->log, "%s request conn=%llu kind=%d id=%llu method=%llu channels=%zu md=%s payload=%.*s",
+            sd->name, (unsigned long long)roam_conn_id(c), kind, (unsigned long long)id,
+            (unsigned long long)method, n_channels, m, (int)len, (const char *)payload);
+  }
+  (void)channels;
+  if (sd->echo_calls && kind == ROAM_REQUEST_CALL) {
+    uint8_t out[512];
+    out[0] = 0; /* Ok( */
+    memcpy(out + 1, payload, len < 511 ? len : 511);
+    int rc = roam_conn_send_request(c, ROAM_REQUEST_RESPONSE, id, 0, NULL, 0, NULL, out,
+                                    (len < 511 ? len : 511) + 1);
+    assert_int_equal(rc, 0);
+  }
+}
+
+static void on_channel(roam_conn *c, void *ud, int kind, uint64_t id, const roam_metadata *md,
+                       const uint8_t *payload, size_t len, uint32_t additional) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->channels++;
+  log_add(sd->log, "%s channel conn=%llu kind=%d id=%llu md=%s payload=%.*s additional=%u",
+          sd->name, (unsigned long long)roam_conn_id(c), kind, (unsigned long long)id, m,
+          (int)len, (const char *)payload, additional);
+}
+
+static void on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->pongs++;
+  log_add(sd->log, "%s pong nonce=%llu", sd->name, (unsigned long long)nonce);
+  (void)s;
+  (void)rtt_us;
+}
+
+static void on_keepalive_timeout(roam_session *s, void *ud) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->keepalive_timeouts++;
+  log_add(sd->log, "%s keepalive_timeout", sd->name);
+  (void)s;
+}
+
+static void on_writable(roam_session *s, void *ud) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->writable++;
+  (void)s;
+}
+
+void side_init(side *sd, const char *name, event_log *log, roam_session *s) {
+  memset(sd, 0, sizeof *sd);
+  sd->name = name;
+  sd->log = log;
+  sd->s = s;
+  roam_session_set_user_data(s, sd);
+  roam_session_on_handshake(s, on_handshake, sd);
+  roam_session_on_end(s, on_end, sd);
+  roam_session_on_inbound_open(s, on_inbound_open, sd);
+  roam_session_on_open(s, on_open, sd);
+  roam_session_on_conn_closed(s, on_conn_closed, sd);
+  roam_session_on_request(s, on_request, sd);
+  roam_session_on_channel(s, on_channel, sd);
+  roam_session_on_pong(s, on_pong, sd);
+  roam_session_on_keepalive_timeout(s, on_keepalive_timeout, sd);
+  roam_session_on_writable(s, on_writable, sd);
+}
+
+static void on_closed(roam_session *s, void *ud) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->closed = 1;
+  log_add(sd->log, "%s close_cb", sd->name);
+  (void)s;
+}
+
+void side_close(roam_runtime *rt, side *sd) {
+  assert_int_equal(roam_session_close(sd->s, on_closed, sd), 0);
+  assert_true(run_until(rt, &sd->closed, 5000));
+}

@@ -1,0 +1,38 @@
+/* One "side" of a test: a session with every callback registered, logging
+ * what happens as text lines ("A open conn=1 status=0 md=k=v") into a shared
+ * event log, with a simple accept policy (accept when md has want=accept). */
+#ifndef ROAM_TEST_SIDES_H
+#define ROAM_TEST_SIDES_H
+
+#include "harness.h"
+
+typedef struct side {
+  const char *name;
+  event_log *log;
+  roam_session *s;
+  int handshake_status;
+  int handshake_done;
+  int ended;
+  int end_error;
+  int closed;           /* close callback ran */
+  int events_after_close;
+  int opens_answered;
+  int conns_closed;
+  int inbound_opens;
+  int requests;
+  int channels;
+  int pongs;
+  int writable;
+  int keepalive_timeouts;
+  int decide_later;     /* leave inbound opens pending */
+  int echo_calls;       /* answer CALLs with Ok(args) */
+  roam_conn *last_inbound;
+  roam_conn *last_opened;
+} side;
+
+/* Registers every callback on s. */
+void side_init(side *sd, const char *name, event_log *log, roam_session *s);
+/* Closes the session and runs the loop until its close callback. */
+void side_close(roam_runtime *rt, side *sd);
+
+#endif

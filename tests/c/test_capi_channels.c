@@ -1,0 +1,354 @@
+/* Channels through the public API over real sockets: streams in both
+ * directions alongside a call, credit never exceeded under a flood (checked
+ * from the receiving side), the bounded queue and its writable callback,
+ * reset, and channels ending with their connection. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sides.h"
+
+enum { METHOD_SUM = 10, METHOD_GENERATE = 11, METHOD_SINK = 12 };
+enum { CREDIT = 16 };
+
+/* What one channel end has seen. */
+typedef struct {
+  int items;
+  long sum;
+  int ended;
+  int end_reason;
+  char end_md[64];
+  int writable;
+  /* receiver-side credit accounting */
+  int manual;
+  long granted;
+  int max_over;  /* most items ever received beyond the credit given */
+  int next_expected;
+  int out_of_order;
+} chan_state;
+
+typedef struct {
+  roam_runtime *rt;
+  event_log log;
+  side client, server;
+  roam_reply *reply;        /* the call the server is working on */
+  int bound;                /* calls whose channel the server bound */
+  chan_state server_chan;
+  roam_channel *server_ch;
+  int generate_count;
+} fixture;
+
+static void put_i32(uint8_t *out, size_t *len, int32_t v) {
+  /* postcard i32: zigzag varint */
+  uint32_t z = ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
+  size_t n = 0;
+  while (z >= 0x80) {
+    out[n++] = (uint8_t)(z | 0x80);
+    z >>= 7;
+  }
+  out[n++] = (uint8_t)z;
+  *len = n;
+}
+
+static int32_t get_i32(const uint8_t *in, size_t len) {
+  uint32_t z = 0;
+  for (size_t i = 0; i < len && i < 5; ++i) {
+    z |= (uint32_t)(in[i] & 0x7f) << (7 * i);
+    if (!(in[i] & 0x80)) break;
+  }
+  return (int32_t)((z >> 1) ^ (~(z & 1) + 1));
+}
+
+static void on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
+  chan_state *st = roam_channel_get_user_data(ch);
+  int32_t v = get_i32(item, len);
+  if (v != st->next_expected) st->out_of_order++;
+  st->next_expected = v + 1;
+  st->items++;
+  st->sum += v;
+  long over = st->items - (CREDIT + st->granted);
+  if (over > st->max_over) st->max_over = (int)over;
+  if (st->manual && st->items % (CREDIT / 2) == 0) {
+    assert_int_equal(roam_channel_grant(ch, CREDIT / 2), 0);
+    st->granted += CREDIT / 2;
+  }
+  (void)ud;
+}
+
+static void on_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
+  chan_state *st = roam_channel_get_user_data(ch);
+  st->ended = 1;
+  st->end_reason = reason;
+  md_render(md, st->end_md, sizeof st->end_md);
+  fixture *f = ud;
+  if (ch == f->server_ch) {
+    f->server_ch = NULL;
+    /* sum: answer once the stream is done */
+    if (f->reply && reason == 0) {
+      uint8_t out[16];
+      size_t n = 0;
+      /* i64 zigzag varint */
+      uint64_t z = ((uint64_t)st->sum << 1) ^ (uint64_t)(st->sum >> 63);
+      while (z >= 0x80) {
+        out[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+      }
+      out[n++] = (uint8_t)z;
+      assert_int_equal(roam_reply_ok(f->reply, NULL, out, n), 0);
+      f->reply = NULL;
+    }
+  }
+}
+
+static void on_writable(roam_channel *ch, void *ud) {
+  chan_state *st = roam_channel_get_user_data(ch);
+  st->writable++;
+  (void)ud;
+}
+
+/* Sends items start.. until `total` are out or the queue is full. */
+static int pump(roam_channel *ch, int *next, int total) {
+  while (*next < total) {
+    uint8_t item[8];
+    size_t n;
+    put_i32(item, &n, *next);
+    int rc = roam_channel_send(ch, item, n);
+    if (rc == ROAM_EAGAIN) return rc;
+    assert_int_equal(rc, 0);
+    (*next)++;
+  }
+  return 0;
+}
+
+static int gen_next;
+static void on_server_writable(roam_channel *ch, void *ud) {
+  fixture *f = ud;
+  on_writable(ch, ud);
+  if (pump(ch, &gen_next, f->generate_count) == 0) roam_channel_close(ch, NULL);
+}
+
+static void serve(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
+                  const uint64_t *channels, size_t n, const roam_metadata *md,
+                  const uint8_t *args, size_t len) {
+  fixture *f = ud;
+  assert_int_equal(n, 1);
+  memset(&f->server_chan, 0, sizeof f->server_chan);
+  f->bound++;
+  if (method == METHOD_SUM || method == METHOD_SINK) {
+    /* The caller sends: we receive, granting credit ourselves to count it. */
+    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_RECEIVE, CREDIT,
+                                            &f->server_chan, &f->server_ch), 0);
+    f->server_chan.manual = method == METHOD_SUM;
+    roam_channel_set_manual_credit(f->server_ch, f->server_chan.manual);
+    if (method == METHOD_SINK) {
+      roam_channel_set_manual_credit(f->server_ch, 1);  /* and never grant */
+      f->server_chan.manual = 0;
+    }
+    f->reply = reply;
+  } else if (method == METHOD_GENERATE) {
+    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_SEND, CREDIT,
+                                            &f->server_chan, &f->server_ch), 0);
+    f->generate_count = get_i32(args, len);
+    gen_next = 0;
+    if (pump(f->server_ch, &gen_next, f->generate_count) == 0) roam_channel_close(f->server_ch, NULL);
+    assert_int_equal(roam_reply_ok(reply, NULL, NULL, 0), 0);  /* Ok(()) */
+  }
+  (void)md;
+}
+
+static void register_channel_callbacks(fixture *f, roam_session *s) {
+  roam_session_on_channel_item(s, on_item, f);
+  roam_session_on_channel_end(s, on_end, f);
+  roam_session_on_channel_writable(s, on_writable, f);
+}
+
+static int setup(void **state) {
+  fixture *f = test_calloc(1, sizeof *f);
+  assert_int_equal(roam_runtime_new(&f->rt), 0);
+  roam_session *c, *s;
+  assert_int_equal(roam_session_pair(f->rt, NULL, NULL, &c, &s), 0);
+  side_init(&f->client, "client", &f->log, c);
+  side_init(&f->server, "server", &f->log, s);
+  register_channel_callbacks(f, c);
+  register_channel_callbacks(f, s);
+  roam_session_on_channel_writable(s, on_server_writable, f);
+  roam_session_on_call(s, serve, f);
+  assert_true(run_until(f->rt, &f->client.handshake_done, 2000));
+  assert_true(run_until(f->rt, &f->server.handshake_done, 2000));
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  if (!f->client.closed) side_close(f->rt, &f->client);
+  if (!f->server.closed) side_close(f->rt, &f->server);
+  if (f->reply) roam_reply_release(f->reply);
+  assert_int_equal(roam_runtime_free(f->rt), 0);
+  test_free(f);
+  return 0;
+}
+
+typedef struct {
+  int done;
+  int status;
+  uint8_t value[16];
+  size_t len;
+} outcome;
+
+static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
+                        const uint8_t *value, size_t len) {
+  outcome *o = ud;
+  o->done++;
+  o->status = status;
+  o->len = len < sizeof o->value ? len : sizeof o->value;
+  if (o->len) memcpy(o->value, value, o->len);
+  (void)call;
+  (void)md;
+}
+
+static roam_conn *client_root(fixture *f) {
+  roam_conn *root;
+  roam_session_root(f->client.s, &root);
+  return root;
+}
+
+static void flood_from_caller_never_exceeds_credit(void **state) {
+  fixture *f = *state;
+  enum { TOTAL = 10000 };
+  static chan_state mine;
+  memset(&mine, 0, sizeof mine);
+  roam_channel *tx;
+  assert_int_equal(roam_conn_channel_open(client_root(f), ROAM_CHANNEL_SEND, CREDIT, &mine, &tx), 0);
+  assert_int_equal(roam_channel_id(tx), 1);  /* odd: the client's parity */
+  uint64_t id = roam_channel_id(tx);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  assert_int_equal(roam_conn_call_with_channels(client_root(f), METHOD_SUM, &id, 1, NULL, NULL, 0,
+                                                on_response, &o, NULL), 0);
+  int next = 0, eagains = 0;
+  while (next < TOTAL) {
+    if (pump(tx, &next, TOTAL) == ROAM_EAGAIN) {
+      eagains++;
+      assert_true(roam_channel_credit(tx) == 0);  /* full only when out of credit */
+      int before = mine.writable;
+      assert_true(run_until_count(f->rt, &mine.writable, before + 1, 5000));
+    }
+  }
+  assert_int_equal(roam_channel_close(tx, NULL), 0);
+  assert_true(run_until(f->rt, &o.done, 10000));
+  assert_int_equal(o.status, 0);
+  assert_int_equal(f->server_chan.items, TOTAL);
+  assert_int_equal(f->server_chan.out_of_order, 0);
+  /* The receiver never saw an item it had not given credit for. */
+  assert_true(f->server_chan.max_over <= 0);
+  assert_int_equal(f->server_chan.end_reason, 0);
+  assert_true(mine.ended);  /* our handle ended when the close went out */
+  assert_true(eagains > 0);
+  print_message("flood: %d items, %d times the sender waited for credit\n", TOTAL, eagains);
+  /* 0 + 1 + … + 9999 = 49995000, as a zigzag i64 varint */
+  long want = (long)TOTAL * (TOTAL - 1) / 2;
+  uint64_t z = (uint64_t)want << 1, got = 0;
+  for (size_t i = 0; i < o.len; ++i) got |= (uint64_t)(o.value[i] & 0x7f) << (7 * i);
+  assert_true(got == z);
+}
+
+static void stream_from_server_arrives_in_order_then_closes(void **state) {
+  fixture *f = *state;
+  static chan_state mine;
+  memset(&mine, 0, sizeof mine);
+  roam_channel *rx;
+  assert_int_equal(roam_conn_channel_open(client_root(f), ROAM_CHANNEL_RECEIVE, CREDIT, &mine, &rx), 0);
+  uint64_t id = roam_channel_id(rx);
+  uint8_t args[8];
+  size_t n;
+  put_i32(args, &n, 5000);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  assert_int_equal(roam_conn_call_with_channels(client_root(f), METHOD_GENERATE, &id, 1, NULL, args, n,
+                                                on_response, &o, NULL), 0);
+  assert_true(run_until(f->rt, &mine.ended, 10000));
+  assert_true(run_until(f->rt, &o.done, 2000));
+  assert_int_equal(mine.items, 5000);
+  assert_int_equal(mine.out_of_order, 0);
+  assert_int_equal(mine.end_reason, 0);
+  assert_int_equal(o.status, 0);
+  assert_true(f->server_chan.writable > 0);  /* the server waited for our credit */
+}
+
+static void full_queue_says_eagain_until_credit_arrives(void **state) {
+  fixture *f = *state;
+  static chan_state mine;
+  memset(&mine, 0, sizeof mine);
+  roam_channel *tx;
+  roam_conn_channel_open(client_root(f), ROAM_CHANNEL_SEND, CREDIT, &mine, &tx);
+  uint64_t id = roam_channel_id(tx);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  roam_conn_call_with_channels(client_root(f), METHOD_SINK, &id, 1, NULL, NULL, 0, on_response, &o, NULL);
+  int next = 0;
+  assert_int_equal(pump(tx, &next, 1000), ROAM_EAGAIN);
+  assert_int_equal(next, CREDIT + 64);  /* the credit, then the 64-item queue */
+  assert_int_equal(roam_channel_queued(tx), 64);
+  run_for(f->rt, 50);
+  assert_int_equal(f->server_chan.items, CREDIT);
+  assert_int_equal(mine.writable, 0);
+  assert_int_equal(roam_channel_grant(f->server_ch, 8), 0);
+  assert_true(run_until(f->rt, &mine.writable, 2000));
+  assert_int_equal(roam_channel_queued(tx), 56);
+  assert_int_equal(pump(tx, &next, next + 8), 0);
+}
+
+static void reset_by_receiver_ends_the_sender(void **state) {
+  fixture *f = *state;
+  static chan_state mine;
+  memset(&mine, 0, sizeof mine);
+  roam_channel *tx;
+  roam_conn_channel_open(client_root(f), ROAM_CHANNEL_SEND, CREDIT, &mine, &tx);
+  uint64_t id = roam_channel_id(tx);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  roam_conn_call_with_channels(client_root(f), METHOD_SINK, &id, 1, NULL, NULL, 0, on_response, &o, NULL);
+  int next = 0;
+  pump(tx, &next, 3);
+  assert_true(run_until_count(f->rt, &f->server_chan.items, 3, 2000));
+  roam_metadata *why = md_string("why", "enough");
+  assert_int_equal(roam_channel_reset(f->server_ch, why), 0);
+  roam_metadata_free(why);
+  assert_true(run_until(f->rt, &mine.ended, 2000));
+  assert_int_equal(mine.end_reason, ROAM_ERESET);
+  assert_string_equal(mine.end_md, "why=enough");
+  assert_true(f->server_chan.ended);
+  assert_int_equal(f->server_chan.end_reason, ROAM_ERESET);
+}
+
+static void channels_end_with_their_connection(void **state) {
+  fixture *f = *state;
+  static chan_state mine;
+  memset(&mine, 0, sizeof mine);
+  roam_channel *tx;
+  roam_conn_channel_open(client_root(f), ROAM_CHANNEL_SEND, CREDIT, &mine, &tx);
+  uint64_t id = roam_channel_id(tx);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  roam_conn_call_with_channels(client_root(f), METHOD_SINK, &id, 1, NULL, NULL, 0, on_response, &o, NULL);
+  assert_true(run_until(f->rt, &f->bound, 2000));
+  assert_int_equal(roam_session_shutdown(f->client.s), 0);
+  assert_true(run_until(f->rt, &mine.ended, 2000));
+  assert_int_equal(mine.end_reason, ROAM_ESHUTDOWN);
+  assert_true(run_until(f->rt, &f->server_chan.ended, 2000));
+  assert_int_equal(f->server_chan.end_reason, ROAM_EEOF);
+  assert_true(run_until(f->rt, &o.done, 2000));
+  assert_int_equal(o.status, ROAM_ESHUTDOWN);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(flood_from_caller_never_exceeds_credit, setup, teardown),
+      cmocka_unit_test_setup_teardown(stream_from_server_arrives_in_order_then_closes, setup, teardown),
+      cmocka_unit_test_setup_teardown(full_queue_says_eagain_until_credit_arrives, setup, teardown),
+      cmocka_unit_test_setup_teardown(reset_by_receiver_ends_the_sender, setup, teardown),
+      cmocka_unit_test_setup_teardown(channels_end_with_their_connection, setup, teardown),
+  };
+  return cmocka_run_group_tests_name("capi_channels", tests, NULL, NULL);
+}

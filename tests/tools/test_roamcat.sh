@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# roamcat end to end: a server process and client processes on loopback TCP
+# and a Unix socket; each subcommand's output and exit status are checked.
+set -uo pipefail
+roamcat=$1
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0
+check() {  # check NAME EXPECTED_EXIT EXPECTED_GREP -- command…
+  local name=$1 want_exit=$2 want=$3
+  shift 4
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  if [[ $rc -ne $want_exit ]] || ! grep -qE -- "$want" <<<"$out"; then
+    echo "FAIL $name (exit $rc, want $want_exit, want output /$want/):"
+    echo "$out" | sed 's/^/    /'
+    fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+for addr in "tcp://127.0.0.1:0" "unix:$work/roamcat.sock"; do
+  "$roamcat" serve "$addr" --sink 9 >"$work/serve.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.05; done
+  bound=$(sed -n 's/^listening on //p' "$work/serve.log")
+  [[ -n "$bound" ]] || { echo "FAIL server did not start"; cat "$work/serve.log"; exit 1; }
+
+  check "call echo ($bound)" 0 'request 1: ok metadata \[\] value 026869' -- \
+    "$roamcat" call "$bound" 0x9aabc4ba61fd5df3 026869 --md trace=t1
+  check "call on a virtual connection" 0 'request 1: ok .* value 00' -- \
+    "$roamcat" call "$bound" 9 "" --conn
+  check "ping" 0 '3 pongs: min [0-9]+ us' -- "$roamcat" ping "$bound" --count 3 --interval 10
+  check "open" 0 'conn 1 accepted .*metadata \[\]' -- "$roamcat" open "$bound" --md want=accept
+  check "bad hex" 64 'HEX_ARGS' -- "$roamcat" call "$bound" 1 zz
+  grep -q 'metadata \[trace="t1"\] args 026869' "$work/serve.log" \
+    && echo "ok   server printed the call" || { echo "FAIL server log"; cat "$work/serve.log"; fails=$((fails + 1)); }
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=""
+done
+
+check "connection refused" 1 'connection refused' -- "$roamcat" call tcp://127.0.0.1:1 1 ""
+check "bad address" 64 'bad address' -- "$roamcat" ping 127.0.0.1:80
+for sub in serve call ping open; do
+  check "$sub --help" 0 "usage: roamcat $sub" -- "$roamcat" "$sub" --help
+done
+check "top-level help" 0 'commands:' -- "$roamcat" --help
+
+echo "roamcat: $fails failed"
+exit $((fails > 0))

@@ -1,0 +1,451 @@
+/* roam-demo: a real roam session over loopback TCP, both ends in this
+ * process, driven through the public C API and printed as a transcript:
+ * handshake, three virtual connections (one refused by the acceptor's
+ * policy), calls and channel streams on each accepted one, keepalive round
+ * trips, a close from each side, and a clean shutdown.
+ *
+ * The method ids are those the roam crates compute for the conformance
+ * suite's Testbed service: echo(String) -> String, sum(Rx<i32>) -> i64 and
+ * generate(u32, Tx<i32>). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <roam/roam.h>
+
+#include "../common/wait.h"
+
+#define ECHO_METHOD 0x9aabc4ba61fd5df3ull
+#define SUM_METHOD 0x855b3a25d97bfefdull
+#define GENERATE_METHOD 0x54d2273d8cdb9c38ull
+
+static unsigned long long t0;
+
+static void say(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const char *who, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  printf("%6.1f ms  [%-9s] ", (double)(now_us() - t0) / 1000.0, who);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  fflush(stdout);
+}
+
+static void section(const char *title) { printf("\n── %s ──\n", title); }
+
+/* Renders metadata (SENSITIVE values masked) into a static buffer. */
+static const char *md_text(const roam_metadata *md) {
+  static char buf[4][256];
+  static int which;
+  char *out = buf[which++ % 4];
+  size_t used = 0, n = roam_metadata_count(md);
+  used += (size_t)snprintf(out + used, 256 - used, "[");
+  for (size_t i = 0; i < n && used < 240; ++i) {
+    const char *key;
+    size_t key_len, len;
+    int kind;
+    const uint8_t *value;
+    uint64_t u64, flags;
+    roam_metadata_get(md, i, &key, &key_len, &kind, &value, &len, &u64, &flags);
+    if (flags & ROAM_METADATA_SENSITIVE) {
+      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=<sensitive>", i ? ", " : "", (int)key_len, key);
+    } else if (kind == ROAM_METADATA_U64) {
+      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=%" PRIu64, i ? ", " : "", (int)key_len, key, u64);
+    } else {
+      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=\"%.*s\"", i ? ", " : "", (int)key_len, key,
+                               (int)len, (const char *)value);
+    }
+  }
+  snprintf(out + used, 256 - used, "]");
+  return out;
+}
+
+static roam_metadata *md(const char *k1, const char *v1, const char *k2, const char *v2) {
+  roam_metadata *m = roam_metadata_new();
+  if (k1) roam_metadata_add_string(m, k1, ROAM_NTS, v1, ROAM_NTS, 0);
+  if (k2) roam_metadata_add_string(m, k2, ROAM_NTS, v2, ROAM_NTS, 0);
+  return m;
+}
+
+/* postcard helpers: varint, zigzag i32/i64, String */
+static size_t put_varint(uint8_t *out, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  out[n++] = (uint8_t)v;
+  return n;
+}
+static uint64_t get_varint(const uint8_t *in, size_t len, size_t *used) {
+  uint64_t v = 0;
+  size_t i = 0;
+  for (; i < len && i < 10; ++i) {
+    v |= (uint64_t)(in[i] & 0x7f) << (7 * i);
+    if (!(in[i] & 0x80)) break;
+  }
+  if (used) *used = i + 1;
+  return v;
+}
+static int64_t unzigzag(uint64_t z) { return (int64_t)((z >> 1) ^ (~(z & 1) + 1)); }
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+/* ---- the acceptor: a small Testbed server with an open policy ------------------------ */
+
+typedef struct {
+  roam_reply *reply;
+  int64_t total;
+} sum_job;
+
+typedef struct {
+  roam_session *s;
+  int handshake, ended, closed_remote;
+  roam_conn *conns[8];
+  int nconns;
+} acceptor;
+
+static acceptor A;
+
+static void acc_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *m) {
+  A.handshake = 1;
+  say("acceptor", "handshake done (%s): initiator's hello metadata %s; we use %s ids", roam_err_name(status),
+      md_text(m), roam_session_parity(s) == ROAM_PARITY_EVEN ? "even" : "odd");
+  (void)ud;
+}
+
+static void acc_on_inbound(roam_conn *c, void *ud, const roam_metadata *m) {
+  int i = roam_metadata_find(m, "purpose", ROAM_NTS);
+  const uint8_t *purpose = NULL;
+  size_t len = 0;
+  if (i >= 0) roam_metadata_get(m, (size_t)i, NULL, NULL, NULL, &purpose, &len, NULL, NULL);
+  if (purpose && len == 5 && memcmp(purpose, "admin", 5) == 0) {
+    roam_metadata *why = md("reason", "policy: no admin connections over the demo", NULL, NULL);
+    roam_metadata_add_u64(why, "code", ROAM_NTS, 403, 0);
+    say("acceptor", "inbound open of conn %" PRIu64 " %s -> refused with %s", roam_conn_id(c), md_text(m),
+        md_text(why));
+    roam_conn_reject(c, why);
+    roam_metadata_free(why);
+    return;
+  }
+  roam_metadata *ok = md("accepted-by", "roam-demo acceptor", NULL, NULL);
+  say("acceptor", "inbound open of conn %" PRIu64 " %s -> accepted with %s", roam_conn_id(c), md_text(m), md_text(ok));
+  roam_conn_accept(c, ROAM_PARITY_DEFAULT, 32, ok);
+  roam_metadata_free(ok);
+  A.conns[A.nconns++] = c;
+  (void)ud;
+}
+
+static void acc_on_call(roam_conn *c, void *ud, roam_reply *reply, uint64_t method, const uint64_t *ch,
+                        size_t nch, const roam_metadata *m, const uint8_t *args, size_t len) {
+  if (method == ECHO_METHOD) {
+    size_t used;
+    uint64_t slen = get_varint(args, len, &used);
+    say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", roam_conn_id(c), (int)slen,
+        (const char *)args + used, roam_reply_request_id(reply), md_text(m));
+    roam_reply_ok(reply, NULL, args, len);  /* the String back: same bytes */
+  } else if (method == SUM_METHOD && nch == 1) {
+    sum_job *job = calloc(1, sizeof *job);
+    job->reply = reply;
+    roam_channel *rx;
+    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, job, &rx);
+    say("acceptor", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — receiving", roam_conn_id(c), ch[0]);
+  } else if (method == GENERATE_METHOD && nch == 1) {
+    uint64_t count = get_varint(args, len, NULL);
+    roam_channel *tx;
+    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &tx);
+    say("acceptor", "conn %" PRIu64 ": generate(%" PRIu64 ", channel %" PRIu64 ") — sending 0..%" PRIu64,
+        roam_conn_id(c), count, ch[0], count - 1);
+    for (uint64_t i = 0; i < count; ++i) {
+      uint8_t item[10];
+      roam_channel_send(tx, item, put_varint(item, zigzag((int64_t)i)));
+    }
+    roam_channel_close(tx, NULL);
+    roam_reply_ok(reply, NULL, NULL, 0);  /* Ok(()) */
+  } else {
+    roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
+  }
+  (void)ud;
+}
+
+static void acc_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
+  sum_job *job = roam_channel_get_user_data(chn);
+  if (job) job->total += unzigzag(get_varint(item, len, NULL));
+  (void)ud;
+}
+
+static void acc_on_channel_end(roam_channel *chn, void *ud, int reason, const roam_metadata *m) {
+  sum_job *job = roam_channel_get_user_data(chn);
+  if (job) {
+    uint8_t out[10];
+    say("acceptor", "channel %" PRIu64 " closed by the sender (%s): sum = %" PRId64 " -> Ok", roam_channel_id(chn),
+        roam_err_name(reason), job->total);
+    roam_reply_ok(job->reply, NULL, out, put_varint(out, zigzag(job->total)));
+    free(job);
+  }
+  (void)ud, (void)m;
+}
+
+static void acc_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
+  static const char *origins[] = {"by us", "by the initiator", "with the session"};
+  say("acceptor", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
+      md_text(m));
+  if (origin == ROAM_CLOSE_REMOTE) A.closed_remote++;
+  (void)ud;
+}
+
+static void acc_on_end(roam_session *s, void *ud, int error, const char *reason) {
+  A.ended = 1;
+  say("acceptor", "session ended: %s (%s)", reason, roam_err_name(error));
+  (void)s, (void)ud;
+}
+
+static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
+  say("acceptor", "accepted a TCP connection; waiting for Hello");
+  A.s = s;
+  roam_session_on_handshake(s, acc_on_handshake, NULL);
+  roam_session_on_inbound_open(s, acc_on_inbound, NULL);
+  roam_session_on_call(s, acc_on_call, NULL);
+  roam_session_on_channel_item(s, acc_on_item, NULL);
+  roam_session_on_channel_end(s, acc_on_channel_end, NULL);
+  roam_session_on_conn_closed(s, acc_on_closed, NULL);
+  roam_session_on_end(s, acc_on_end, NULL);
+  (void)l, (void)ud, (void)status;
+}
+
+/* ---- the initiator ------------------------------------------------------------------------ */
+
+typedef struct {
+  roam_session *s;
+  int handshake, ended, opens, pongs, closed_remote;
+  roam_conn *opened[3];
+  int accepted[3];
+  int responses;
+  int generated;
+  int gen_done;
+  unsigned long long call_started;
+} initiator;
+
+static initiator I;
+
+static void ini_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *m) {
+  I.handshake = 1;
+  say("initiator", "handshake done (%s): acceptor's hello metadata %s; we use %s ids", roam_err_name(status),
+      md_text(m), roam_session_parity(s) == ROAM_PARITY_ODD ? "odd" : "even");
+  (void)ud;
+}
+
+static void ini_on_open(roam_conn *c, void *ud, int status, const roam_metadata *m) {
+  I.opens++;
+  for (int i = 0; i < 3; ++i) {
+    if (I.opened[i] == c) I.accepted[i] = status == 0;
+  }
+  if (status == 0) {
+    int parity;
+    uint32_t max;
+    roam_conn_peer_settings(c, &parity, &max);
+    say("initiator", "conn %" PRIu64 " accepted: %s (peer uses %s ids, up to %u calls in flight)", roam_conn_id(c),
+        md_text(m), parity == ROAM_PARITY_EVEN ? "even" : "odd", max);
+  } else {
+    say("initiator", "conn %" PRIu64 " refused (%s): %s", roam_conn_id(c), roam_err_name(status), md_text(m));
+  }
+  (void)ud;
+}
+
+static void ini_on_response(roam_call *call, void *ud, int status, const roam_metadata *m, const uint8_t *v,
+                            size_t len) {
+  const char *what = ud;
+  unsigned long long took = now_us() - I.call_started;
+  if (strcmp(what, "echo") == 0) {
+    size_t used;
+    uint64_t slen = get_varint(v, len, &used);
+    say("initiator", "conn %" PRIu64 ": echo -> %s \"%.*s\" after %llu us", roam_conn_id(roam_call_conn(call)),
+        status == 0 ? "Ok" : roam_err_name(status), (int)slen, (const char *)v + used, took);
+  } else if (strcmp(what, "sum") == 0) {
+    say("initiator", "conn %" PRIu64 ": sum -> %s %" PRId64, roam_conn_id(roam_call_conn(call)),
+        status == 0 ? "Ok" : roam_err_name(status), unzigzag(get_varint(v, len, NULL)));
+  } else {
+    say("initiator", "conn %" PRIu64 ": %s -> %s", roam_conn_id(roam_call_conn(call)), what,
+        status == 0 ? "Ok(())" : roam_err_name(status));
+  }
+  I.responses++;
+  (void)m;
+}
+
+static void ini_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
+  I.generated++;
+  say("initiator", "channel %" PRIu64 " item %" PRId64, roam_channel_id(chn), unzigzag(get_varint(item, len, NULL)));
+  (void)ud;
+}
+
+static void ini_on_channel_end(roam_channel *chn, void *ud, int reason, const roam_metadata *m) {
+  if (roam_channel_get_user_data(chn) == (void *)1) {
+    I.gen_done = 1;
+    say("initiator", "channel %" PRIu64 " closed by the sender (%s) after %d items", roam_channel_id(chn),
+        roam_err_name(reason), I.generated);
+  }
+  (void)ud, (void)m;
+}
+
+static void ini_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
+  I.pongs++;
+  say("initiator", "keepalive pong %" PRIu64 ": round trip %" PRIu64 " us", nonce, rtt_us);
+  (void)s, (void)ud;
+}
+
+static void ini_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
+  static const char *origins[] = {"by us", "by the acceptor", "with the session"};
+  say("initiator", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
+      md_text(m));
+  if (origin == ROAM_CLOSE_REMOTE) I.closed_remote++;
+  (void)ud;
+}
+
+static void ini_on_end(roam_session *s, void *ud, int error, const char *reason) {
+  I.ended = 1;
+  say("initiator", "session ended: %s (%s)", reason, roam_err_name(error));
+  (void)s, (void)ud;
+}
+
+static void must(int ok, const char *what) {
+  if (!ok) {
+    fprintf(stderr, "roam-demo: %s did not happen in time\n", what);
+    exit(1);
+  }
+}
+
+int main(void) {
+  t0 = now_us();
+  printf("roam-demo — libroam %s speaking roam protocol v%u over loopback TCP\n", roam_version(),
+         roam_protocol_version());
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+
+  section("handshake");
+  roam_options *aopts = roam_options_new();
+  roam_metadata *ahello = md("server", "roam-demo", NULL, NULL);
+  roam_metadata_add_bytes(ahello, "session-token", ROAM_NTS, "s3cr3t", 6, ROAM_METADATA_SENSITIVE);
+  roam_options_set_hello_metadata(aopts, ahello);
+  roam_listener *l;
+  int rc = roam_listener_new(rt, "tcp://127.0.0.1:0", aopts, on_accept, NULL, &l);
+  if (rc != 0) {
+    fprintf(stderr, "roam-demo: cannot listen on loopback: %s\n", roam_strerror(rc));
+    return 1;
+  }
+  char addr[64];
+  roam_listener_address(l, addr, sizeof addr);
+  say("acceptor", "listening on %s", addr);
+
+  roam_options *iopts = roam_options_new();
+  roam_metadata *ihello = md("client", "roam-demo", NULL, NULL);
+  roam_metadata_add_u64(ihello, "pid", ROAM_NTS, (uint64_t)getpid(), 0);
+  roam_options_set_hello_metadata(iopts, ihello);
+  roam_options_set_keepalive(iopts, 150, 1000);
+  roam_session_connect(rt, addr, iopts, &I.s);
+  say("initiator", "connecting to %s (keepalive: ping every 150 ms, give up after 1000 ms)", addr);
+  roam_session_on_handshake(I.s, ini_on_handshake, NULL);
+  roam_session_on_open(I.s, ini_on_open, NULL);
+  roam_session_on_channel_item(I.s, ini_on_item, NULL);
+  roam_session_on_channel_end(I.s, ini_on_channel_end, NULL);
+  roam_session_on_pong(I.s, ini_on_pong, NULL);
+  roam_session_on_conn_closed(I.s, ini_on_closed, NULL);
+  roam_session_on_end(I.s, ini_on_end, NULL);
+  must(wait_for(rt, &I.handshake, 3000) && wait_for(rt, &A.handshake, 3000), "the handshake");
+
+  section("three virtual connections");
+  const char *purposes[3] = {"echo", "stream", "admin"};
+  for (int i = 0; i < 3; ++i) {
+    roam_metadata *m = md("purpose", purposes[i], NULL, NULL);
+    roam_session_open(I.s, ROAM_PARITY_DEFAULT, 16, m, NULL, &I.opened[i]);
+    say("initiator", "opening conn %" PRIu64 " with %s", roam_conn_id(I.opened[i]), md_text(m));
+    roam_metadata_free(m);
+  }
+  must(wait_for_count(rt, &I.opens, 3, 3000), "the three answers");
+
+  section("calls and channels on each accepted connection");
+  roam_conn *echo_conn = I.opened[0], *stream_conn = I.opened[1];
+  uint8_t args[64];
+  const char *text = "hello over conn 1";
+  size_t n = put_varint(args, strlen(text));
+  memcpy(args + n, text, strlen(text));
+  n += strlen(text);
+  roam_metadata *trace = md("trace-id", "demo-1", NULL, NULL);
+  I.call_started = now_us();
+  roam_conn_call(echo_conn, ECHO_METHOD, trace, args, n, ini_on_response, "echo", NULL);
+  roam_metadata_free(trace);
+  must(wait_for_count(rt, &I.responses, 1, 3000), "the echo response");
+
+  roam_channel *numbers;
+  roam_conn_channel_open(echo_conn, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &numbers);
+  uint64_t numbers_id = roam_channel_id(numbers);
+  roam_conn_call_with_channels(echo_conn, SUM_METHOD, &numbers_id, 1, NULL, NULL, 0, ini_on_response, "sum", NULL);
+  say("initiator", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — sending 1..20, credit 16", roam_conn_id(echo_conn),
+      numbers_id);
+  for (int v = 1; v <= 20; ++v) {
+    uint8_t item[10];
+    roam_channel_send(numbers, item, put_varint(item, zigzag(v)));  /* 16 go out, 4 wait for credit */
+  }
+  roam_channel_close(numbers, NULL);
+  must(wait_for_count(rt, &I.responses, 2, 3000), "the sum");
+
+  roam_channel *out;
+  roam_conn_channel_open(stream_conn, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, (void *)1, &out);
+  uint64_t out_id = roam_channel_id(out);
+  n = put_varint(args, 5);
+  roam_conn_call_with_channels(stream_conn, GENERATE_METHOD, &out_id, 1, NULL, args, n, ini_on_response, "generate",
+                               NULL);
+  say("initiator", "conn %" PRIu64 ": generate(5, channel %" PRIu64 ")", roam_conn_id(stream_conn), out_id);
+  must(wait_for(rt, &I.gen_done, 3000) && wait_for_count(rt, &I.responses, 3, 3000), "the stream");
+  I.call_started = now_us();
+  n = put_varint(args, 11);
+  memcpy(args + n, "and conn 3!", 11);
+  roam_conn_call(stream_conn, ECHO_METHOD, NULL, args, n + 11, ini_on_response, "echo", NULL);
+  must(wait_for_count(rt, &I.responses, 4, 3000), "the second echo");
+
+  section("keepalive");
+  must(wait_for_count(rt, &I.pongs, 3, 3000), "three keepalive pongs");
+
+  section("a close from each side");
+  roam_metadata *bye = md("bye", "from the initiator", NULL, NULL);
+  say("initiator", "closing conn %" PRIu64 " with %s", roam_conn_id(echo_conn), md_text(bye));
+  roam_conn_close(echo_conn, bye);
+  roam_metadata_free(bye);
+  must(wait_for(rt, &A.closed_remote, 3000), "the acceptor seeing the close");
+  bye = md("bye", "from the acceptor", NULL, NULL);
+  roam_conn *acc_side = NULL;
+  for (int i = 0; i < A.nconns; ++i) {
+    if (roam_conn_id(A.conns[i]) == roam_conn_id(stream_conn)) acc_side = A.conns[i];
+  }
+  say("acceptor", "closing conn %" PRIu64 " with %s", roam_conn_id(acc_side), md_text(bye));
+  roam_conn_close(acc_side, bye);
+  roam_metadata_free(bye);
+  must(wait_for(rt, &I.closed_remote, 3000), "the initiator seeing the close");
+
+  section("shutdown");
+  roam_conn *root;
+  roam_session_root(I.s, &root);
+  say("initiator", "releasing the root connection: nothing else is open, so the session ends");
+  roam_conn_release(root);
+  must(wait_for(rt, &I.ended, 3000) && wait_for(rt, &A.ended, 3000), "both ends");
+  uint64_t frames_out, frames_in, bytes_out, bytes_in;
+  roam_session_stat(I.s, ROAM_STAT_FRAMES_OUT, &frames_out);
+  roam_session_stat(I.s, ROAM_STAT_FRAMES_IN, &frames_in);
+  roam_session_stat(I.s, ROAM_STAT_BYTES_OUT, &bytes_out);
+  roam_session_stat(I.s, ROAM_STAT_BYTES_IN, &bytes_in);
+  say("initiator", "sent %" PRIu64 " frames (%" PRIu64 " bytes), received %" PRIu64 " frames (%" PRIu64 " bytes)",
+      frames_out, bytes_out, frames_in, bytes_in);
+  roam_session_close(I.s, NULL, NULL);
+  roam_session_close(A.s, NULL, NULL);
+  roam_listener_close(l, NULL, NULL);
+  roam_runtime_run(rt);
+  rc = roam_runtime_free(rt);
+  roam_options_free(aopts);
+  roam_options_free(iopts);
+  roam_metadata_free(ahello);
+  roam_metadata_free(ihello);
+  printf("\nclean shutdown: every handle closed, runtime freed (%s)\n", roam_strerror(rc));
+  return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,558 @@
+/* roamcat — poke at roam peers from the command line (what nghttp or
+ * grpcurl are for HTTP/2 and gRPC).
+ *
+ *   roamcat serve ADDR            echo (and sink) server
+ *   roamcat call  ADDR METHOD HEX one call, prints the outcome
+ *   roamcat ping  ADDR            keepalive round trips
+ *   roamcat open  ADDR            opens a virtual connection, shows the answer
+ *
+ * ADDR is tcp://HOST:PORT or unix:PATH. Every subcommand has --help. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <roam/roam.h>
+
+#include "../common/wait.h"
+
+/* ---- shared helpers ------------------------------------------------------------------ */
+
+static int parse_u64(const char *s, uint64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 0);
+  if (errno != 0 || end == s || *end != '\0') return -1;
+  *out = (uint64_t)v;
+  return 0;
+}
+
+static int parse_hex(const char *s, uint8_t **out, size_t *len) {
+  size_t n = strlen(s);
+  if (n % 2 != 0) return -1;
+  *out = malloc(n / 2 + 1);
+  for (size_t i = 0; i < n / 2; ++i) {
+    unsigned v;
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+      free(*out);
+      return -1;
+    }
+    (*out)[i] = (uint8_t)v;
+  }
+  *len = n / 2;
+  return 0;
+}
+
+static void print_hex(const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; ++i) printf("%02x", b[i]);
+}
+
+/* Prints metadata as k="v" / k=0xhex / k=123, masking SENSITIVE values. */
+static void print_md(const roam_metadata *md) {
+  size_t n = roam_metadata_count(md);
+  printf("[");
+  for (size_t i = 0; i < n; ++i) {
+    const char *key;
+    size_t key_len, len;
+    int kind;
+    const uint8_t *value;
+    uint64_t u64, flags;
+    roam_metadata_get(md, i, &key, &key_len, &kind, &value, &len, &u64, &flags);
+    printf("%s%.*s=", i ? ", " : "", (int)key_len, key);
+    if (flags & ROAM_METADATA_SENSITIVE) {
+      printf("<sensitive>");
+    } else if (kind == ROAM_METADATA_STRING) {
+      printf("\"%.*s\"", (int)len, (const char *)value);
+    } else if (kind == ROAM_METADATA_BYTES) {
+      printf("0x");
+      print_hex(value, len);
+    } else {
+      printf("%" PRIu64, u64);
+    }
+  }
+  printf("]");
+}
+
+/* --md key=value options (repeatable) into a metadata list. */
+static roam_metadata *md_from_args(int argc, char **argv) {
+  roam_metadata *md = roam_metadata_new();
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (strcmp(argv[i], "--md") != 0) continue;
+    const char *eq = strchr(argv[i + 1], '=');
+    if (eq == NULL) {
+      fprintf(stderr, "roamcat: --md wants KEY=VALUE, got %s\n", argv[i + 1]);
+      exit(64);
+    }
+    if (roam_metadata_add_string(md, argv[i + 1], (size_t)(eq - argv[i + 1]), eq + 1, ROAM_NTS, 0) != 0) {
+      fprintf(stderr, "roamcat: metadata must be UTF-8\n");
+      exit(64);
+    }
+  }
+  return md;
+}
+
+static const char *opt_value(int argc, char **argv, const char *name, const char *fallback) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return fallback;
+}
+
+static int has_flag(int argc, char **argv, const char *name) {
+  for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], name) == 0) return 1;
+  }
+  return 0;
+}
+
+static void die_rc(const char *what, int rc) {
+  fprintf(stderr, "roamcat: %s: %s\n", what, roam_strerror(rc));
+  exit(1);
+}
+
+/* A client session: connects, waits for the handshake, reports failures. */
+typedef struct {
+  roam_runtime *rt;
+  roam_session *s;
+  int handshake;
+  int status;
+  int ended;
+} client;
+
+static void client_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
+  client *c = ud;
+  c->handshake = 1;
+  c->status = status;
+  if (status == 0) {
+    printf("connected: peer hello metadata ");
+    print_md(md);
+    printf("\n");
+  }
+  (void)s;
+}
+
+static void client_on_end(roam_session *s, void *ud, int error, const char *reason) {
+  client *c = ud;
+  c->ended = 1;
+  (void)s;
+  (void)error;
+  (void)reason;
+}
+
+static void connect_or_die(client *c, const char *addr, int timeout_ms, uint32_t keepalive_ms) {
+  if (roam_runtime_new(&c->rt) != 0) die_rc("runtime", ROAM_ENOMEM);
+  roam_options *o = roam_options_new();
+  roam_metadata *hello = roam_metadata_new();
+  roam_metadata_add_string(hello, "client", ROAM_NTS, "roamcat", ROAM_NTS, 0);
+  roam_options_set_hello_metadata(o, hello);
+  roam_options_set_handshake_timeout(o, (uint32_t)timeout_ms);
+  if (keepalive_ms) roam_options_set_keepalive(o, keepalive_ms, keepalive_ms * 4);
+  int rc = roam_session_connect(c->rt, addr, o, &c->s);
+  roam_options_free(o);
+  roam_metadata_free(hello);
+  if (rc != 0) {
+    fprintf(stderr, "roamcat: bad address %s (want tcp://HOST:PORT or unix:PATH)\n", addr);
+    exit(64);
+  }
+  roam_session_on_handshake(c->s, client_on_handshake, c);
+  roam_session_on_end(c->s, client_on_end, c);
+  if (!wait_for(c->rt, &c->handshake, timeout_ms + 1000) || c->status != 0) {
+    fprintf(stderr, "roamcat: could not establish a session with %s: %s\n", addr,
+            c->handshake ? roam_session_last_error(c->s) : "timed out");
+    exit(1);
+  }
+}
+
+/* Lets go of the root (the session ends once nothing is open), closes the
+ * session and runs the loop until everything is gone. */
+static void disconnect(client *c) {
+  roam_conn *root;
+  if (roam_session_root(c->s, &root) == 0) roam_conn_release(root);
+  roam_session_close(c->s, NULL, NULL);
+  roam_runtime_run(c->rt);
+  roam_runtime_free(c->rt);
+}
+
+/* Outcomes the peer chose (as opposed to failing to get an answer). */
+static int is_roam_error(int status) {
+  return status == ROAM_EUSER || status == ROAM_EUNKNOWNMETHOD || status == ROAM_EINVALIDPAYLOAD ||
+         status == ROAM_ECANCELLED || status == ROAM_EPROTO;
+}
+
+/* ---- serve ------------------------------------------------------------------------------- */
+
+typedef struct {
+  uint64_t echo_method;  /* 0 = echo every method */
+  uint64_t sink_method;
+  int calls;
+} server;
+
+typedef struct {
+  roam_reply *reply;
+  int open_channels;
+  uint64_t items;
+} sink_call;
+
+static void sink_finish(sink_call *sc) {
+  uint8_t out[10];
+  size_t n = 0;
+  uint64_t v = sc->items;
+  while (v >= 0x80) {
+    out[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  out[n++] = (uint8_t)v;
+  roam_reply_ok(sc->reply, NULL, out, n); /* Ok(u64 items) */
+  free(sc);
+}
+
+static void serve_on_call(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
+                          const uint64_t *channels, size_t n, const roam_metadata *md,
+                          const uint8_t *args, size_t len) {
+  server *srv = ud;
+  srv->calls++;
+  printf("call #%d conn %" PRIu64 " request %" PRIu64 " method 0x%016" PRIx64 " metadata ", srv->calls,
+         roam_conn_id(conn), roam_reply_request_id(reply), method);
+  print_md(md);
+  printf(" args ");
+  print_hex(args, len < 64 ? len : 64);
+  printf("%s\n", len > 64 ? "…" : "");
+  fflush(stdout);
+  if (srv->sink_method && method == srv->sink_method) {
+    sink_call *sc = calloc(1, sizeof *sc);
+    sc->reply = reply;
+    for (size_t i = 0; i < n; ++i) {
+      roam_channel *ch;
+      if (roam_conn_channel_bind(conn, channels[i], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, sc,
+                                 &ch) == 0) {
+        sc->open_channels++;
+      }
+    }
+    if (sc->open_channels == 0) sink_finish(sc);
+    return;
+  }
+  if (srv->echo_method == 0 || method == srv->echo_method) {
+    roam_reply_ok(reply, NULL, args, len);
+    return;
+  }
+  roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
+}
+
+static void sink_on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
+  sink_call *sc = roam_channel_get_user_data(ch);
+  sc->items++;
+  (void)ud, (void)item, (void)len;
+}
+
+static void sink_on_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
+  sink_call *sc = roam_channel_get_user_data(ch);
+  if (--sc->open_channels == 0) sink_finish(sc);
+  (void)ud, (void)reason, (void)md;
+}
+
+static void serve_on_inbound(roam_conn *conn, void *ud, const roam_metadata *md) {
+  printf("inbound open of conn %" PRIu64 " metadata ", roam_conn_id(conn));
+  print_md(md);
+  printf(": accepted\n");
+  fflush(stdout);
+  roam_conn_accept(conn, ROAM_PARITY_DEFAULT, 64, NULL);
+  (void)ud;
+}
+
+static void serve_on_end(roam_session *s, void *ud, int error, const char *reason) {
+  printf("session ended: %s (%s)\n", reason, roam_err_name(error));
+  fflush(stdout);
+  roam_session_close(s, NULL, NULL);
+  (void)ud;
+}
+
+static void serve_on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
+  if (status != 0) {
+    fprintf(stderr, "roamcat: accept failed: %s\n", roam_strerror(status));
+    return;
+  }
+  printf("session accepted\n");
+  fflush(stdout);
+  roam_session_on_call(s, serve_on_call, ud);
+  roam_session_on_inbound_open(s, serve_on_inbound, ud);
+  roam_session_on_channel_item(s, sink_on_item, ud);
+  roam_session_on_channel_end(s, sink_on_end, ud);
+  roam_session_on_end(s, serve_on_end, ud);
+  (void)l;
+}
+
+static roam_runtime *g_serve_rt;
+static void on_signal(int sig) {
+  (void)sig;
+  if (g_serve_rt) roam_runtime_stop(g_serve_rt);
+}
+
+static int cmd_serve(int argc, char **argv) {
+  int help = has_flag(argc, argv, "--help");
+  if (help || argc < 1) {
+    fprintf(help ? stdout : stderr, "usage: roamcat serve ADDR [--echo METHOD_ID] [--sink METHOD_ID] [--max-requests N]\n"
+           "\n"
+           "Accepts roam sessions on ADDR (tcp://HOST:PORT or unix:PATH) and serves:\n"
+           "  echo  every call (or only METHOD_ID with --echo) is answered Ok(its argument\n"
+           "        bytes), which fits any method taking and returning one value of the\n"
+           "        same type, e.g. Rust echo(String) -> String;\n"
+           "  sink  with --sink METHOD_ID, the call's channels are received and counted;\n"
+           "        the answer is Ok(u64 items) once every channel closed.\n"
+           "Virtual connections are accepted. Each call is printed. Ctrl-C stops.\n");
+    return help ? 0 : 64;
+  }
+  server srv = {0};
+  const char *echo = opt_value(argc, argv, "--echo", NULL);
+  const char *sink = opt_value(argc, argv, "--sink", NULL);
+  if ((echo && parse_u64(echo, &srv.echo_method) != 0) || (sink && parse_u64(sink, &srv.sink_method) != 0)) {
+    fprintf(stderr, "roamcat: method ids are decimal or 0x-hex\n");
+    return 64;
+  }
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  g_serve_rt = rt;
+  roam_options *o = roam_options_new();
+  roam_metadata *hello = roam_metadata_new();
+  roam_metadata_add_string(hello, "server", ROAM_NTS, "roamcat", ROAM_NTS, 0);
+  roam_options_set_hello_metadata(o, hello);
+  uint64_t max = 64;
+  const char *max_text = opt_value(argc, argv, "--max-requests", NULL);
+  if (max_text && parse_u64(max_text, &max) == 0) roam_options_set_max_concurrent_requests(o, (uint32_t)max);
+  roam_listener *l;
+  int rc = roam_listener_new(rt, argv[0], o, serve_on_accept, &srv, &l);
+  roam_options_free(o);
+  roam_metadata_free(hello);
+  if (rc != 0) {
+    fprintf(stderr, "roamcat: cannot listen on %s: %s\n", argv[0], roam_strerror(rc));
+    return 1;
+  }
+  char addr[256];
+  roam_listener_address(l, addr, sizeof addr);
+  printf("listening on %s\n", addr);
+  fflush(stdout);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  roam_runtime_run(rt);
+  printf("stopping after %d calls\n", srv.calls);
+  roam_listener_close(l, NULL, NULL);
+  roam_runtime_run_nowait(rt);
+  return 0;  /* sessions still open die with the process */
+}
+
+/* ---- call -------------------------------------------------------------------------------- */
+
+typedef struct {
+  int done;
+  int status;
+} call_result;
+
+static void on_call_done(roam_call *call, void *ud, int status, const roam_metadata *md,
+                         const uint8_t *value, size_t len) {
+  call_result *r = ud;
+  r->done = 1;
+  r->status = status;
+  printf("request %" PRIu64 ": %s", roam_call_request_id(call),
+         status == 0 ? "ok" : roam_err_name(status));
+  if (md) {
+    printf(" metadata ");
+    print_md(md);
+  }
+  if (status == 0 || status == ROAM_EUSER || status == ROAM_EPROTO) {
+    printf(" value ");
+    print_hex(value, len);
+  }
+  printf("\n");
+}
+
+static int cmd_call(int argc, char **argv) {
+  int help = has_flag(argc, argv, "--help");
+  if (help || argc < 3) {
+    fprintf(help ? stdout : stderr, "usage: roamcat call ADDR METHOD_ID HEX_ARGS [--md KEY=VALUE]... [--conn]\n"
+           "                   [--timeout MS]\n"
+           "\n"
+           "Calls METHOD_ID (decimal or 0x-hex, as the roam crates compute it) with\n"
+           "HEX_ARGS, the postcard encoding of the argument tuple (\"\" for none), on the\n"
+           "root connection, or with --conn on a fresh virtual connection. Prints the\n"
+           "outcome: ok and the returned value's postcard hex, or the roam error\n"
+           "(ROAM_EUSER with the error value, ROAM_EUNKNOWNMETHOD, …). Exit status 0 on\n"
+           "ok, 2 on a roam error, 1 if the call could not be made.\n");
+    return help ? 0 : 64;
+  }
+  uint64_t method;
+  uint8_t *args = NULL;
+  size_t args_len = 0;
+  if (parse_u64(argv[1], &method) != 0 || parse_hex(argv[2], &args, &args_len) != 0) {
+    fprintf(stderr, "roamcat: METHOD_ID is a number, HEX_ARGS an even number of hex digits\n");
+    return 64;
+  }
+  int timeout = atoi(opt_value(argc, argv, "--timeout", "5000"));
+  client c = {0};
+  connect_or_die(&c, argv[0], timeout, 0);
+  roam_conn *conn;
+  roam_session_root(c.s, &conn);
+  if (has_flag(argc, argv, "--conn")) {
+    roam_conn *v;
+    int rc = roam_session_open(c.s, ROAM_PARITY_DEFAULT, 64, NULL, NULL, &v);
+    if (rc != 0) die_rc("open", rc);
+    while (roam_conn_state(v) == ROAM_CONN_PENDING_OUTBOUND && !c.ended) {
+      int never = 0;
+      wait_for(c.rt, &never, 10);
+    }
+    if (roam_conn_state(v) != ROAM_CONN_OPEN) {
+      fprintf(stderr, "roamcat: the peer did not accept a virtual connection\n");
+      return 1;
+    }
+    conn = v;
+  }
+  roam_metadata *md = md_from_args(argc, argv);
+  call_result r = {0};
+  int rc = roam_conn_call(conn, method, md, args, args_len, on_call_done, &r, NULL);
+  roam_metadata_free(md);
+  free(args);
+  if (rc != 0) die_rc("call", rc);
+  if (!wait_for(c.rt, &r.done, timeout)) {
+    fprintf(stderr, "roamcat: no response within %d ms\n", timeout);
+    return 1;
+  }
+  disconnect(&c);
+  return r.status == 0 ? 0 : is_roam_error(r.status) ? 2 : 1;
+}
+
+/* ---- ping -------------------------------------------------------------------------------- */
+
+typedef struct {
+  int pongs;
+  uint64_t min, max, total;
+} ping_stats;
+
+static void on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
+  ping_stats *st = ud;
+  st->pongs++;
+  if (st->pongs == 1 || rtt_us < st->min) st->min = rtt_us;
+  if (rtt_us > st->max) st->max = rtt_us;
+  st->total += rtt_us;
+  printf("pong %" PRIu64 ": %" PRIu64 " us\n", nonce, rtt_us);
+  fflush(stdout);
+  (void)s;
+}
+
+static int cmd_ping(int argc, char **argv) {
+  int help = has_flag(argc, argv, "--help");
+  if (help || argc < 1) {
+    fprintf(help ? stdout : stderr, "usage: roamcat ping ADDR [--count N] [--interval MS]\n"
+           "\n"
+           "Sends N Pings (default 5) on the root connection, INTERVAL ms apart\n"
+           "(default 200), and prints each round-trip time and a summary.\n");
+    return help ? 0 : 64;
+  }
+  int count = atoi(opt_value(argc, argv, "--count", "5"));
+  int interval = atoi(opt_value(argc, argv, "--interval", "200"));
+  if (count <= 0 || interval < 0) {
+    fprintf(stderr, "roamcat: --count must be positive, --interval not negative\n");
+    return 64;
+  }
+  client c = {0};
+  connect_or_die(&c, argv[0], 5000, 0);
+  ping_stats st = {0};
+  roam_session_on_pong(c.s, on_pong, &st);
+  for (int i = 0; i < count; ++i) {
+    int rc = roam_session_ping(c.s, NULL);
+    if (rc != 0) die_rc("ping", rc);
+    if (!wait_for_count(c.rt, &st.pongs, i + 1, 5000)) {
+      fprintf(stderr, "roamcat: no pong within 5 s\n");
+      return 1;
+    }
+    int never = 0;
+    if (i + 1 < count) wait_for(c.rt, &never, interval);
+  }
+  printf("%d pongs: min %" PRIu64 " us, avg %" PRIu64 " us, max %" PRIu64 " us\n", st.pongs, st.min,
+         st.total / (uint64_t)st.pongs, st.max);
+  disconnect(&c);
+  return 0;
+}
+
+/* ---- open -------------------------------------------------------------------------------- */
+
+typedef struct {
+  int done;
+  int status;
+} open_result;
+
+static void on_open(roam_conn *conn, void *ud, int status, const roam_metadata *md) {
+  open_result *r = ud;
+  r->done = 1;
+  r->status = status;
+  int parity = 0;
+  uint32_t max = 0;
+  if (status == 0) {
+    roam_conn_peer_settings(conn, &parity, &max);
+    printf("conn %" PRIu64 " accepted (peer uses %s ids, max %u concurrent requests), metadata ",
+           roam_conn_id(conn), parity == ROAM_PARITY_ODD ? "odd" : "even", max);
+  } else {
+    printf("conn %" PRIu64 " %s, metadata ", roam_conn_id(conn),
+           status == ROAM_EREJECTED ? "rejected" : roam_strerror(status));
+  }
+  print_md(md);
+  printf("\n");
+}
+
+static int cmd_open(int argc, char **argv) {
+  int help = has_flag(argc, argv, "--help");
+  if (help || argc < 1) {
+    fprintf(help ? stdout : stderr, "usage: roamcat open ADDR [--md KEY=VALUE]... [--parity odd|even]\n"
+           "\n"
+           "Opens a virtual connection carrying the given metadata and shows whether\n"
+           "the peer accepts it (with its metadata and settings) or rejects it (with\n"
+           "its metadata). Exit status 0 if accepted, 2 if rejected.\n");
+    return help ? 0 : 64;
+  }
+  const char *parity_text = opt_value(argc, argv, "--parity", NULL);
+  int parity = ROAM_PARITY_DEFAULT;
+  if (parity_text) parity = strcmp(parity_text, "even") == 0 ? ROAM_PARITY_EVEN : ROAM_PARITY_ODD;
+  client c = {0};
+  connect_or_die(&c, argv[0], 5000, 0);
+  open_result r = {0};
+  roam_session_on_open(c.s, on_open, &r);
+  roam_metadata *md = md_from_args(argc, argv);
+  roam_conn *conn;
+  int rc = roam_session_open(c.s, parity, 64, md, NULL, &conn);
+  roam_metadata_free(md);
+  if (rc != 0) die_rc("open", rc);
+  if (!wait_for(c.rt, &r.done, 5000)) {
+    fprintf(stderr, "roamcat: no answer within 5 s\n");
+    return 1;
+  }
+  if (r.status == 0) roam_conn_close(conn, NULL);
+  disconnect(&c);
+  return r.status == 0 ? 0 : r.status == ROAM_EREJECTED ? 2 : 1;
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+static int usage(FILE *to) {
+  fprintf(to,
+          "usage: roamcat COMMAND ARGS…   (libroam %s, roam protocol v%u)\n"
+          "\n"
+          "commands:\n"
+          "  serve ADDR                 echo / sink server\n"
+          "  call ADDR METHOD HEX_ARGS  make one call and print the outcome\n"
+          "  ping ADDR                  measure round trips with Ping/Pong\n"
+          "  open ADDR                  open a virtual connection, show accept/reject\n"
+          "\n"
+          "ADDR is tcp://HOST:PORT or unix:PATH. 'roamcat COMMAND --help' for details.\n",
+          roam_version(), roam_protocol_version());
+  return to == stderr ? 64 : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return usage(stderr);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return usage(stdout);
+  if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+  if (strcmp(argv[1], "call") == 0) return cmd_call(argc - 2, argv + 2);
+  if (strcmp(argv[1], "ping") == 0) return cmd_ping(argc - 2, argv + 2);
+  if (strcmp(argv[1], "open") == 0) return cmd_open(argc - 2, argv + 2);
+  fprintf(stderr, "roamcat: unknown command '%s'\n", argv[1]);
+  return usage(stderr);
+}
