@@ -40,8 +40,8 @@ static void on_inbound_open(roam_conn *c, void *ud, const roam_metadata *md) {
           (unsigned long long)roam_conn_id(c), m);
   assert_int_equal(roam_conn_state(c), ROAM_CONN_PENDING_INBOUND);
   if (sd->decide_later) return;
-  if (roam_metadata_find(md, "want", ROAM_NTS) >= 0 && strstr(m, "want=accept")) {
-    roam_metadata *reply = md_string("accepted-by", sd->name);
+  if (sd->accept_all || (roam_metadata_find(md, "want", ROAM_NTS) >= 0 && strstr(m, "want=accept"))) {
+    roam_metadata *reply = md_string("accepted-by", sd->accept_name ? sd->accept_name : sd->name);
     assert_int_equal(roam_conn_accept(c, ROAM_PARITY_DEFAULT, 64, reply), 0);
     roam_metadata_free(reply);
   } else {

@@ -25,6 +25,8 @@ typedef struct side {
   int writable;
   int keepalive_timeouts;
   int decide_later;     /* leave inbound opens pending */
+  int accept_all;       /* accept every inbound open, whatever its metadata */
+  const char *accept_name;  /* accepted-by value (default: the side's name) */
   int echo_calls;       /* answer CALLs with Ok(args) */
   roam_conn *last_inbound;
   roam_conn *last_opened;

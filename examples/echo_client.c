@@ -1,0 +1,67 @@
+/* A minimal roam client: connects, calls one method with postcard-encoded
+ * arguments, prints the outcome, and shuts down cleanly.
+ *
+ *   cc echo_client.c $(pkg-config --cflags --libs roam) -o echo_client
+ *   ./echo_client tcp://127.0.0.1:7000 "hello"
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <roam/roam.h>
+
+/* The id the roam crates compute for Testbed.echo(String) -> String. */
+#define ECHO_METHOD 0x9aabc4ba61fd5df3ull
+
+static int exit_code = 1;
+
+static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
+                        const uint8_t *value, size_t len) {
+  roam_session *s = ud;
+  if (status == 0 && len > 0) {
+    /* A postcard String: a varint length (one byte here), then UTF-8. */
+    printf("echoed: %.*s\n", (int)(len - 1), (const char *)value + 1);
+    exit_code = 0;
+  } else {
+    printf("call failed: %s\n", roam_strerror(status));
+  }
+  /* Done: letting go of the root ends the session (nothing else is open). */
+  roam_conn *root;
+  if (roam_session_root(s, &root) == 0) roam_conn_release(root);
+}
+
+static void on_handshake(roam_session *s, void *ud, int status, const roam_metadata *peer_md) {
+  const char *text = ud;
+  if (status != 0) {
+    printf("no session: %s\n", roam_session_last_error(s));
+    return;
+  }
+  uint8_t args[128];
+  size_t n = strlen(text) < 120 ? strlen(text) : 120;
+  args[0] = (uint8_t)n; /* postcard of the tuple (String,) for short strings */
+  memcpy(args + 1, text, n);
+  roam_conn *root;
+  roam_session_root(s, &root);
+  int rc = roam_conn_call(root, ECHO_METHOD, NULL, args, n + 1, on_response, s, NULL);
+  if (rc != 0) printf("cannot call: %s\n", roam_strerror(rc));
+}
+
+static void on_end(roam_session *s, void *ud, int error, const char *reason) {
+  roam_session_close(s, NULL, NULL);
+}
+
+int main(int argc, char **argv) {
+  const char *address = argc > 1 ? argv[1] : "tcp://127.0.0.1:7000";
+  const char *text = argc > 2 ? argv[2] : "hello, roam";
+  roam_runtime *rt;
+  roam_session *s;
+  if (roam_runtime_new(&rt) != 0) return 1;
+  if (roam_session_connect(rt, address, NULL, &s) != 0) {
+    fprintf(stderr, "bad address %s\n", address);
+    return 1;
+  }
+  roam_session_on_handshake(s, on_handshake, (void *)text);
+  roam_session_on_end(s, on_end, NULL);
+  roam_runtime_run(rt); /* returns once the session is closed */
+  roam_runtime_free(rt);
+  return exit_code;
+}

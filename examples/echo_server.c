@@ -1,0 +1,59 @@
+/* A minimal roam echo server: every call is answered with its own argument
+ * bytes (Ok(args)), on the root and on any virtual connection a client opens.
+ *
+ *   cc echo_server.c $(pkg-config --cflags --libs roam) -o echo_server
+ *   ./echo_server tcp://127.0.0.1:7000
+ */
+#include <signal.h>
+#include <stdio.h>
+
+#include <roam/roam.h>
+
+static roam_runtime *rt;
+
+static void on_call(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method_id,
+                    const uint64_t *channels, size_t channel_count, const roam_metadata *md,
+                    const uint8_t *args, size_t args_len) {
+  /* Answer now; a real server may keep `reply` and answer later. */
+  roam_reply_ok(reply, NULL, args, args_len);
+}
+
+static void on_inbound_open(roam_conn *conn, void *ud, const roam_metadata *md) {
+  roam_conn_accept(conn, ROAM_PARITY_DEFAULT, 64, NULL);
+}
+
+static void on_end(roam_session *s, void *ud, int error, const char *reason) {
+  printf("session ended: %s\n", reason);
+  roam_session_close(s, NULL, NULL); /* every session handle must be closed */
+}
+
+static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
+  if (status != 0) return;
+  /* Register callbacks here: nothing is read before this returns. */
+  roam_session_on_call(s, on_call, NULL);
+  roam_session_on_inbound_open(s, on_inbound_open, NULL);
+  roam_session_on_end(s, on_end, NULL);
+}
+
+static void on_signal(int sig) { roam_runtime_stop(rt); }
+
+int main(int argc, char **argv) {
+  const char *address = argc > 1 ? argv[1] : "tcp://127.0.0.1:7000";
+  if (roam_runtime_new(&rt) != 0) return 1;
+  roam_listener *listener;
+  int rc = roam_listener_new(rt, address, NULL, on_accept, NULL, &listener);
+  if (rc != 0) {
+    fprintf(stderr, "cannot listen on %s: %s\n", address, roam_strerror(rc));
+    return 1;
+  }
+  char bound[128];
+  roam_listener_address(listener, bound, sizeof bound);
+  printf("echo server on %s\n", bound);
+  fflush(stdout);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  roam_runtime_run(rt);
+  roam_listener_close(listener, NULL, NULL);
+  roam_runtime_run_nowait(rt);
+  return 0;
+}

@@ -1,0 +1,102 @@
+//! roam-interop-peer: the Rust reference implementation (the published roam
+//! 7.3.0 crates) as the other end of libroam's interop tests.
+//!
+//!   roam-interop-peer vectors --out DIR      golden wire vectors
+//!   roam-interop-peer method-ids             the Interop service's method ids
+//!   roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR)
+//!                         --scenario NAME [--timeout-ms N]
+//!
+//! ADDR is tcp:HOST:PORT or unix:PATH. Output protocol: see SCENARIOS.md.
+
+mod out;
+mod raw;
+mod scenarios;
+mod service;
+mod session;
+mod transport;
+mod vectors;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use scenarios::{Config, Endpoint};
+use session::Role;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: roam-interop-peer vectors --out DIR\n       roam-interop-peer method-ids\n       \
+         roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR) \
+         --scenario NAME [--timeout-ms N]"
+    );
+    ExitCode::from(64)
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("vectors") => {
+            let Some(dir) = flag(&args, "--out") else { return usage() };
+            match vectors::write_all(std::path::Path::new(dir)) {
+                Ok(n) => {
+                    eprintln!("wrote {n} vectors to {dir}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("roam-interop-peer: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some("method-ids") => {
+            service::print_method_ids();
+            ExitCode::SUCCESS
+        }
+        Some("run") => run(&args[2..]),
+        _ => usage(),
+    }
+}
+
+fn run(args: &[String]) -> ExitCode {
+    let role = match flag(args, "--role") {
+        Some("initiator") => Role::Initiator,
+        Some("acceptor") => Role::Acceptor,
+        _ => return usage(),
+    };
+    let Some(scenario) = flag(args, "--scenario") else { return usage() };
+    let timeout_ms: u64 = flag(args, "--timeout-ms").and_then(|t| t.parse().ok()).unwrap_or(20_000);
+    let cfg = Config { role, scenario: scenario.to_string() };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    rt.block_on(async move {
+        let work = async {
+            let endpoint = if let Some(addr) = flag(args, "--listen") {
+                Endpoint::Listening(transport::Listener::bind(&transport::parse_addr(addr)?).await?)
+            } else if let Some(addr) = flag(args, "--connect") {
+                Endpoint::Connected(transport::connect(&transport::parse_addr(addr)?).await?)
+            } else {
+                return Err("need --listen or --connect".to_string());
+            };
+            scenarios::run(&cfg, endpoint).await
+        };
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), work).await {
+            Ok(Ok(())) => {
+                out::line("RESULT ok");
+                ExitCode::SUCCESS
+            }
+            Ok(Err(reason)) => {
+                out::line(format!("RESULT fail {}", out::word(&reason)));
+                ExitCode::FAILURE
+            }
+            Err(_) => {
+                out::line("RESULT fail timeout");
+                ExitCode::from(2)
+            }
+        }
+    })
+}
