@@ -9,7 +9,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-rust configure build run test install asan vectors bench clean
+.PHONY: all deps deps-rust configure build run test install asan vectors abi-baseline bench clean
 
 all: build
 
@@ -26,7 +26,10 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Builds just the demo (quietly: the log is shown only if the build fails).
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target roam-demo > $(BUILD)/build-run.log 2>&1 \
+	  || { cat $(BUILD)/build-run.log; exit 1; }
 	@$(BUILD)/tools/roam-demo
 
 test: deps-rust build
@@ -43,6 +46,13 @@ asan:
 # Regenerates tests/vectors/*.hex with the Rust interop peer (roam 7.3.0).
 vectors: deps-rust build
 	@cmake --build $(BUILD) --target roam-vectors
+
+# Rewrites the ABI baseline after symbols were added on purpose.
+abi-baseline: build
+	@abidw --no-corpus-path --no-show-locs --exported-interfaces-only \
+	  --headers-dir include/roam --drop-private-types \
+	  --out-file tests/abi/libroam.abi $(BUILD)/libroam.so
+	@echo "tests/abi/libroam.abi updated: review and commit it"
 
 bench: build
 	@cmake --build $(BUILD) --target bench-run
