@@ -1,11 +1,10 @@
 #include "session/session_core.hpp"
 
 #include <cinttypes>
-#include <cstdarg>
-#include <cstdio>
 #include <utility>
 
 #include "common/error_text.hpp"
+#include "common/format.hpp"
 #include "frame/frame_writer.hpp"
 #include "wire/message_codec.hpp"
 
@@ -16,19 +15,6 @@ using wire::Message;
 using wire::MessageKind;
 using wire::MetadataView;
 
-namespace {
-
-std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string format(const char *fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
-
-}  // namespace
 
 SessionCore::SessionCore(SessionConfig config, SessionObserver *observer)
     : config_(std::move(config)),

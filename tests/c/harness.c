@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "wait.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,27 +52,12 @@ void log_expect(const event_log *log, const char *line) {
 }
 
 int run_until(roam_runtime *rt, const int *flag, int timeout_ms) {
-  uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-  while (!*flag && now_ms() < deadline) {
-    roam_runtime_run_nowait(rt);
-    if (!*flag) {
-      struct pollfd p = {roam_runtime_backend_fd(rt), POLLIN, 0};
-      poll(&p, 1, 2);
-    }
-  }
+  wait_for(rt, flag, timeout_ms);
   return *flag;
 }
 
 int run_until_count(roam_runtime *rt, const int *counter, int target, int timeout_ms) {
-  uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-  while (*counter < target && now_ms() < deadline) {
-    roam_runtime_run_nowait(rt);
-    if (*counter < target) {
-      struct pollfd p = {roam_runtime_backend_fd(rt), POLLIN, 0};
-      poll(&p, 1, 2);
-    }
-  }
-  return *counter >= target;
+  return wait_for_count(rt, counter, target, timeout_ms);
 }
 
 void run_for(roam_runtime *rt, int ms) {

@@ -164,3 +164,22 @@ void side_close(roam_runtime *rt, side *sd) {
   assert_int_equal(roam_session_close(sd->s, on_closed, sd), 0);
   assert_true(run_until(rt, &sd->closed, 5000));
 }
+
+void side_on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
+  side_acceptor *a = ud;
+  assert_int_equal(status, 0);
+  side_init(a->sd, a->name, a->log, s);
+  a->accepted = 1;
+  (void)l;
+}
+
+static void on_listener_closed(roam_listener *l, void *ud) {
+  *(int *)ud = 1;
+  (void)l;
+}
+
+void listener_close_and_wait(roam_runtime *rt, roam_listener *l) {
+  int gone = 0;
+  assert_int_equal(roam_listener_close(l, on_listener_closed, &gone), 0);
+  assert_true(run_until(rt, &gone, 2000));
+}

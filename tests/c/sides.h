@@ -37,4 +37,16 @@ void side_init(side *sd, const char *name, event_log *log, roam_session *s);
 /* Closes the session and runs the loop until its close callback. */
 void side_close(roam_runtime *rt, side *sd);
 
+/* A listener's accept callback (side_on_accept with a side_acceptor as its
+ * user data): the accepted session becomes `sd`, named `name`. */
+typedef struct {
+  side *sd;
+  const char *name;
+  event_log *log;
+  int accepted;
+} side_acceptor;
+void side_on_accept(roam_listener *l, void *ud, int status, roam_session *s);
+/* Closes a listener and runs the loop until it is gone. */
+void listener_close_and_wait(roam_runtime *rt, roam_listener *l);
+
 #endif

@@ -210,26 +210,6 @@ static void initiator_gives_up_on_silent_acceptor(void **state) {
   side_close(f->rt, &f->a);
 }
 
-typedef struct {
-  fixture *f;
-  int accepted;
-} accept_ctx;
-
-static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
-  accept_ctx *ctx = ud;
-  assert_int_equal(status, 0);
-  side_init(&ctx->f->a, "A", &ctx->f->log, s);
-  ctx->accepted = 1;
-  (void)l;
-}
-
-static int listener_gone;
-static void on_listener_closed(roam_listener *l, void *ud) {
-  listener_gone = 1;
-  (void)l;
-  (void)ud;
-}
-
 /* A raw client connecting to our listener, running `script`. */
 typedef struct {
   int done;
@@ -259,16 +239,16 @@ static void *raw_client_thread(void *arg) {
   return NULL;
 }
 
-static roam_listener *listen_with(fixture *f, accept_ctx *ctx, const roam_options *o, int *port) {
+static roam_listener *listen_with(fixture *f, side_acceptor *ctx, const roam_options *o, int *port) {
   roam_listener *l;
-  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, on_accept, ctx, &l), 0);
+  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, side_on_accept, ctx, &l), 0);
   *port = roam_listener_port(l);
   return l;
 }
 
 static void acceptor_gives_up_on_client_that_never_says_hello(void **state) {
   fixture *f = *state;
-  accept_ctx ctx = {f, 0};
+  side_acceptor ctx = {&f->a, "A", &f->log, 0};
   roam_options *o = roam_options_new();
   roam_options_set_handshake_timeout(o, 150);
   raw_client c = {0};
@@ -281,15 +261,13 @@ static void acceptor_gives_up_on_client_that_never_says_hello(void **state) {
   assert_true(run_until(f->rt, &c.done, 10000));
   pthread_join(t, NULL);
   assert_int_equal(c.reply_len, -1);  /* nothing but EOF */
-  listener_gone = 0;
-  roam_listener_close(l, on_listener_closed, NULL);
-  assert_true(run_until(f->rt, &listener_gone, 2000));
+  listener_close_and_wait(f->rt, l);
   side_close(f->rt, &f->a);
 }
 
 static void acceptor_refuses_other_protocol_version(void **state) {
   fixture *f = *state;
-  accept_ctx ctx = {f, 0};
+  side_acceptor ctx = {&f->a, "A", &f->log, 0};
   raw_client c = {0};
   c.first = kHelloV8;
   c.first_len = sizeof kHelloV8;
@@ -307,15 +285,13 @@ static void acceptor_refuses_other_protocol_version(void **state) {
   assert_int_equal(c.reply[1], 0x02);
   assert_memory_equal(c.reply + 3, kWhy, strlen(kWhy));
   assert_true(c.saw_eof);
-  listener_gone = 0;
-  roam_listener_close(l, on_listener_closed, NULL);
-  assert_true(run_until(f->rt, &listener_gone, 2000));
+  listener_close_and_wait(f->rt, l);
   side_close(f->rt, &f->a);
 }
 
 static void acceptor_answers_a_good_raw_hello(void **state) {
   fixture *f = *state;
-  accept_ctx ctx = {f, 0};
+  side_acceptor ctx = {&f->a, "A", &f->log, 0};
   raw_client c = {0};
   c.first = kHelloV7;
   c.first_len = sizeof kHelloV7;
@@ -329,9 +305,7 @@ static void acceptor_answers_a_good_raw_hello(void **state) {
   assert_int_equal(c.reply_len, 5);
   assert_memory_equal(c.reply, kHelloYourself, 5);
   expect_end(f, ROAM_EEOF);
-  listener_gone = 0;
-  roam_listener_close(l, on_listener_closed, NULL);
-  assert_true(run_until(f->rt, &listener_gone, 2000));
+  listener_close_and_wait(f->rt, l);
   side_close(f->rt, &f->a);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "postcard.h"
 #include "sides.h"
 
 enum { METHOD_SUM = 10, METHOD_GENERATE = 11, METHOD_SINK = 12 };
@@ -38,26 +39,9 @@ typedef struct {
   int generate_count;
 } fixture;
 
-static void put_i32(uint8_t *out, size_t *len, int32_t v) {
-  /* postcard i32: zigzag varint */
-  uint32_t z = ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
-  size_t n = 0;
-  while (z >= 0x80) {
-    out[n++] = (uint8_t)(z | 0x80);
-    z >>= 7;
-  }
-  out[n++] = (uint8_t)z;
-  *len = n;
-}
+static void put_i32(uint8_t *out, size_t *len, int32_t v) { *len = pc_put_signed(out, v); }
 
-static int32_t get_i32(const uint8_t *in, size_t len) {
-  uint32_t z = 0;
-  for (size_t i = 0; i < len && i < 5; ++i) {
-    z |= (uint32_t)(in[i] & 0x7f) << (7 * i);
-    if (!(in[i] & 0x80)) break;
-  }
-  return (int32_t)((z >> 1) ^ (~(z & 1) + 1));
-}
+static int32_t get_i32(const uint8_t *in, size_t len) { return (int32_t)pc_get_signed(in, len); }
 
 static void on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
   chan_state *st = roam_channel_get_user_data(ch);
@@ -86,15 +70,7 @@ static void on_end(roam_channel *ch, void *ud, int reason, const roam_metadata *
     /* sum: answer once the stream is done */
     if (f->reply && reason == 0) {
       uint8_t out[16];
-      size_t n = 0;
-      /* i64 zigzag varint */
-      uint64_t z = ((uint64_t)st->sum << 1) ^ (uint64_t)(st->sum >> 63);
-      while (z >= 0x80) {
-        out[n++] = (uint8_t)(z | 0x80);
-        z >>= 7;
-      }
-      out[n++] = (uint8_t)z;
-      assert_int_equal(roam_reply_ok(f->reply, NULL, out, n), 0);
+      assert_int_equal(roam_reply_ok(f->reply, NULL, out, pc_put_signed(out, st->sum)), 0);
       f->reply = NULL;
     }
   }
@@ -247,10 +223,7 @@ static void flood_from_caller_never_exceeds_credit(void **state) {
   assert_true(eagains > 0);
   print_message("flood: %d items, %d times the sender waited for credit\n", TOTAL, eagains);
   /* 0 + 1 + … + 9999 = 49995000, as a zigzag i64 varint */
-  long want = (long)TOTAL * (TOTAL - 1) / 2;
-  uint64_t z = (uint64_t)want << 1, got = 0;
-  for (size_t i = 0; i < o.len; ++i) got |= (uint64_t)(o.value[i] & 0x7f) << (7 * i);
-  assert_true(got == z);
+  assert_true(pc_get_signed(o.value, o.len) == (int64_t)TOTAL * (TOTAL - 1) / 2);
 }
 
 static void stream_from_server_arrives_in_order_then_closes(void **state) {

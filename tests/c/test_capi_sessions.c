@@ -274,30 +274,10 @@ static void shutdown_closes_connections_then_ends(void **state) {
 
 /* ---- real sockets ---------------------------------------------------------------- */
 
-typedef struct {
-  fixture *f;
-  int accepted;
-} accept_ctx;
-
-static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
-  accept_ctx *ctx = ud;
-  assert_int_equal(status, 0);
-  side_init(&ctx->f->b, "B", &ctx->f->log, s);
-  ctx->accepted = 1;
-  (void)l;
-}
-
-static int listener_closed;
-static void on_listener_closed(roam_listener *l, void *ud) {
-  listener_closed = 1;
-  (void)l;
-  (void)ud;
-}
-
 static void exchange_over_address(fixture *f, const char *listen_addr) {
-  accept_ctx ctx = {f, 0};
+  side_acceptor ctx = {&f->b, "B", &f->log, 0};
   roam_listener *l;
-  assert_int_equal(roam_listener_new(f->rt, listen_addr, NULL, on_accept, &ctx, &l), 0);
+  assert_int_equal(roam_listener_new(f->rt, listen_addr, NULL, side_on_accept, &ctx, &l), 0);
   char addr[256];
   assert_true(roam_listener_address(l, addr, sizeof addr) > 0);
   roam_session *s;
@@ -316,9 +296,7 @@ static void exchange_over_address(fixture *f, const char *listen_addr) {
   assert_int_equal(roam_conn_send_request(c, ROAM_REQUEST_CALL, 1, 42, NULL, 0, NULL, "ping", 4), 0);
   assert_true(run_until(f->rt, &f->a.requests, 2000));
   log_expect(&f->log, "A request conn=1 kind=1 id=1 method=0 channels=0 md= payload=");
-  listener_closed = 0;
-  assert_int_equal(roam_listener_close(l, on_listener_closed, NULL), 0);
-  assert_true(run_until(f->rt, &listener_closed, 2000));
+  listener_close_and_wait(f->rt, l);
   roam_metadata_free(want);
   close_both(f);
 }

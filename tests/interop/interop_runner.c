@@ -17,6 +17,7 @@
 #include "../c/harness.h"
 #include "../c/sides.h"
 #include "peer_process.h"
+#include "postcard.h"
 
 typedef struct {
   const char *peer_bin;
@@ -42,35 +43,6 @@ typedef void (*configure_fn)(roam_session *s);
 static configure_fn configure_session;
 static void configure(roam_session *s) {
   if (configure_session) configure_session(s);
-}
-
-/* ---- postcard --------------------------------------------------------------------------- */
-
-static size_t put_varint(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
-}
-static uint64_t get_varint(const uint8_t *in, size_t len, size_t *used) {
-  uint64_t v = 0;
-  size_t i = 0;
-  for (; i < len && i < 10; ++i) {
-    v |= (uint64_t)(in[i] & 0x7f) << (7 * i);
-    if (!(in[i] & 0x80)) break;
-  }
-  if (used) *used = i + 1;
-  return v;
-}
-static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzz(uint64_t z) { return (int64_t)((z >> 1) ^ (~(z & 1) + 1)); }
-static size_t put_string(uint8_t *out, const char *s) {
-  size_t n = put_varint(out, strlen(s));
-  memcpy(out + n, s, strlen(s));
-  return n + strlen(s);
 }
 
 /* ---- plumbing --------------------------------------------------------------------------- */
@@ -458,7 +430,7 @@ typedef struct {
 static void on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
   stream_state *st = roam_channel_get_user_data(ch);
   if (st == NULL) return;
-  int64_t v = unzz(get_varint(item, len, NULL));
+  int64_t v = pc_unzigzag(pc_get_varint(item, len, NULL));
   if (v != st->next) st->out_of_order++;
   st->next = (int)v + 1;
   st->items++;
@@ -476,28 +448,28 @@ static void on_channel_end(roam_channel *ch, void *ud, int reason, const roam_me
 
 static void exercise_service(roam_conn *c) {
   uint8_t args[128];
-  size_t n = put_string(args, "hello from libroam");
+  size_t n = pc_put_string(args, "hello from libroam");
   outcome o = call_sync(c, R.m_echo, args, n);
   REQUIRE(o.status == 0 && o.len == n && memcmp(o.value, args, n) == 0, "echo");
-  n = put_varint(args, zz(40));
-  n += put_varint(args + n, zz(2));
+  n = pc_put_varint(args, pc_zigzag(40));
+  n += pc_put_varint(args + n, pc_zigzag(2));
   o = call_sync(c, R.m_add, args, n);
-  REQUIRE(o.status == 0 && unzz(get_varint(o.value, o.len, NULL)) == 42, "add(40, 2)");
-  n = put_varint(args, zz(7));
-  n += put_varint(args + n, zz(0));
+  REQUIRE(o.status == 0 && pc_unzigzag(pc_get_varint(o.value, o.len, NULL)) == 42, "add(40, 2)");
+  n = pc_put_varint(args, pc_zigzag(7));
+  n += pc_put_varint(args + n, pc_zigzag(0));
   o = call_sync(c, R.m_divide, args, n);
   REQUIRE(o.status == ROAM_EUSER && o.len == 1 && o.value[0] == 0, "divide(7, 0) = Err(User(DivisionByZero))");
-  n = put_varint(args, zz(84));
-  n += put_varint(args + n, zz(2));
+  n = pc_put_varint(args, pc_zigzag(84));
+  n += pc_put_varint(args + n, pc_zigzag(2));
   o = call_sync(c, R.m_divide, args, n);
-  REQUIRE(o.status == 0 && unzz(get_varint(o.value, o.len, NULL)) == 42, "divide(84, 2)");
+  REQUIRE(o.status == 0 && pc_unzigzag(pc_get_varint(o.value, o.len, NULL)) == 42, "divide(84, 2)");
   o = call_sync(c, 0x0123456789abcdefull, NULL, 0);
   REQUIRE(o.status == ROAM_EUNKNOWNMETHOD, "an unknown method");
   o = call_sync(c, R.m_echo, (const uint8_t *)"\x05hi", 3);
   REQUIRE(o.status == ROAM_EINVALIDPAYLOAD, "undecodable arguments");
 
   /* Cancel: a slow call, cancelled; the peer aborts its handler. */
-  n = put_varint(args, 5000);
+  n = pc_put_varint(args, 5000);
   outcome slow = {0};
   roam_call *call;
   assert_int_equal(roam_conn_call(c, R.m_sleep, NULL, args, n, on_done, &slow, &call), 0);
@@ -516,7 +488,7 @@ static void exercise_service(roam_conn *c) {
   assert_int_equal(roam_conn_call_with_channels(c, R.m_sum, &tx_id, 1, NULL, NULL, 0, on_done, &sum, NULL), 0);
   for (int v = 1; v <= 100;) {
     uint8_t item[10];
-    int rc = roam_channel_send(tx, item, put_varint(item, zz(v)));
+    int rc = roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag(v)));
     if (rc == ROAM_EAGAIN) {
       peer_pump(&R.peer, R.rt, 5);  /* wait for credit */
       continue;
@@ -526,7 +498,7 @@ static void exercise_service(roam_conn *c) {
   }
   roam_channel_close(tx, NULL);
   await(&sum.done, 10000, "sum");
-  REQUIRE(sum.status == 0 && unzz(get_varint(sum.value, sum.len, NULL)) == 5050, "sum(1..=100) = 5050");
+  REQUIRE(sum.status == 0 && pc_unzigzag(pc_get_varint(sum.value, sum.len, NULL)) == 5050, "sum(1..=100) = 5050");
 
   /* generate(40, Tx<i32>): the peer streams 0..40 to us. */
   static stream_state down;
@@ -534,7 +506,7 @@ static void exercise_service(roam_conn *c) {
   roam_channel *rx;
   assert_int_equal(roam_conn_channel_open(c, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, &down, &rx), 0);
   uint64_t rx_id = roam_channel_id(rx);
-  n = put_varint(args, 40);
+  n = pc_put_varint(args, 40);
   outcome gen = {0};
   assert_int_equal(roam_conn_call_with_channels(c, R.m_generate, &rx_id, 1, NULL, args, n, on_done, &gen, NULL), 0);
   await(&down.ended, 10000, "the generated stream");
@@ -582,16 +554,16 @@ static void serve_interop(roam_conn *c, void *ud, roam_reply *reply, uint64_t me
   if (method == R.m_echo) {
     roam_reply_ok(reply, NULL, args, len);
   } else if (method == R.m_add) {
-    int64_t a = unzz(get_varint(args, len, &used));
-    int64_t b = unzz(get_varint(args + used, len - used, NULL));
-    roam_reply_ok(reply, NULL, out, put_varint(out, zz(a + b)));
+    int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
+    int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
+    roam_reply_ok(reply, NULL, out, pc_put_varint(out, pc_zigzag(a + b)));
   } else if (method == R.m_divide) {
-    int64_t a = unzz(get_varint(args, len, &used));
-    int64_t b = unzz(get_varint(args + used, len - used, NULL));
+    int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
+    int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
     if (b == 0) {
       roam_reply_user_error(reply, NULL, "\x00", 1);  /* MathError::DivisionByZero */
     } else {
-      roam_reply_ok(reply, NULL, out, put_varint(out, zz(a / b)));
+      roam_reply_ok(reply, NULL, out, pc_put_varint(out, pc_zigzag(a / b)));
     }
   } else if (method == R.m_sum && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
@@ -599,12 +571,12 @@ static void serve_interop(roam_conn *c, void *ud, roam_reply *reply, uint64_t me
     roam_channel *rx;
     roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, job, &rx);
   } else if (method == R.m_generate && nch == 1) {
-    uint64_t count = get_varint(args, len, NULL);
+    uint64_t count = pc_get_varint(args, len, NULL);
     roam_channel *tx;
     roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &tx);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      int rc = roam_channel_send(tx, item, put_varint(item, zz((int64_t)i)));
+      int rc = roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
       if (rc != 0) print_error("generate: send %llu: %s\n", (unsigned long long)i, roam_strerror(rc));
     }
     roam_channel_close(tx, NULL);
@@ -617,7 +589,7 @@ static void serve_interop(roam_conn *c, void *ud, roam_reply *reply, uint64_t me
 
 static void sum_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
   sum_job *job = roam_channel_get_user_data(ch);
-  if (job) job->total += unzz(get_varint(item, len, NULL));
+  if (job) job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
   (void)ud;
 }
 
@@ -625,7 +597,7 @@ static void sum_end(roam_channel *ch, void *ud, int reason, const roam_metadata 
   sum_job *job = roam_channel_get_user_data(ch);
   if (job) {
     uint8_t out[10];
-    roam_reply_ok(job->reply, NULL, out, put_varint(out, zz(job->total)));
+    roam_reply_ok(job->reply, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
     free(job);
   }
   (void)ud, (void)reason, (void)md;

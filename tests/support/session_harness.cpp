@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/error_text.hpp"
+#include "common/format.hpp"
 #include "frame/frame_writer.hpp"
 #include "wire/message_codec.hpp"
 #include "wire/message_format.hpp"
@@ -15,15 +16,6 @@ namespace roam::test {
 namespace {
 const char *parity_text(wire::Parity p) { return p == wire::Parity::Odd ? "odd" : "even"; }
 
-std::string line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-std::string line(const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
 }  // namespace
 
 std::string md_text(const wire::MetadataView &md) { return wire::describe_metadata(md); }
@@ -37,7 +29,7 @@ wire::MetadataList md1(const char *key, const char *value) {
 void EventRecorder::on_handshake_done(const wire::ConnectionSettings &local,
                                       const wire::ConnectionSettings &peer,
                                       const wire::MetadataView &md) {
-  events.push_back(line("handshake local=%s/%" PRIu32 " peer=%s/%" PRIu32 " md=%s",
+  events.push_back(roam::format("handshake local=%s/%" PRIu32 " peer=%s/%" PRIu32 " md=%s",
                         parity_text(local.parity), local.max_concurrent_requests,
                         parity_text(peer.parity), peer.max_concurrent_requests,
                         md_text(md).c_str()));
@@ -45,7 +37,7 @@ void EventRecorder::on_handshake_done(const wire::ConnectionSettings &local,
 
 void EventRecorder::on_inbound_open(uint64_t conn, const wire::ConnectionSettings &peer,
                                     const wire::MetadataView &md) {
-  events.push_back(line("inbound_open conn=%" PRIu64 " peer=%s/%" PRIu32 " md=%s", conn,
+  events.push_back(roam::format("inbound_open conn=%" PRIu64 " peer=%s/%" PRIu32 " md=%s", conn,
                         parity_text(peer.parity), peer.max_concurrent_requests,
                         md_text(md).c_str()));
   if (on_inbound_open_hook) on_inbound_open_hook(conn, md);
@@ -53,19 +45,19 @@ void EventRecorder::on_inbound_open(uint64_t conn, const wire::ConnectionSetting
 
 void EventRecorder::on_open_accepted(uint64_t conn, const wire::ConnectionSettings &peer,
                                      const wire::MetadataView &md) {
-  events.push_back(line("open_accepted conn=%" PRIu64 " peer=%s/%" PRIu32 " md=%s", conn,
+  events.push_back(roam::format("open_accepted conn=%" PRIu64 " peer=%s/%" PRIu32 " md=%s", conn,
                         parity_text(peer.parity), peer.max_concurrent_requests,
                         md_text(md).c_str()));
 }
 
 void EventRecorder::on_open_rejected(uint64_t conn, const wire::MetadataView &md) {
-  events.push_back(line("open_rejected conn=%" PRIu64 " md=%s", conn, md_text(md).c_str()));
+  events.push_back(roam::format("open_rejected conn=%" PRIu64 " md=%s", conn, md_text(md).c_str()));
 }
 
 void EventRecorder::on_connection_closed(uint64_t conn, session::CloseOrigin origin, int reason,
                                          const wire::MetadataView &md) {
   static const char *kOrigin[] = {"local", "remote", "session"};
-  events.push_back(line("closed conn=%" PRIu64 " origin=%s reason=%s md=%s", conn,
+  events.push_back(roam::format("closed conn=%" PRIu64 " origin=%s reason=%s md=%s", conn,
                         kOrigin[static_cast<int>(origin)], error_name(reason),
                         md_text(md).c_str()));
 }
@@ -82,17 +74,17 @@ void EventRecorder::on_channel(uint64_t conn, const wire::ChannelMessage &c) {
 }
 
 void EventRecorder::on_pong(uint64_t nonce, uint64_t rtt_us) {
-  events.push_back(line("pong nonce=%" PRIu64 " rtt_us=%" PRIu64, nonce, rtt_us));
+  events.push_back(roam::format("pong nonce=%" PRIu64 " rtt_us=%" PRIu64, nonce, rtt_us));
 }
 
 void EventRecorder::on_keepalive_timeout(uint64_t nonce) {
-  events.push_back(line("keepalive_timeout nonce=%" PRIu64, nonce));
+  events.push_back(roam::format("keepalive_timeout nonce=%" PRIu64, nonce));
 }
 
 void EventRecorder::on_writable() { events.push_back("writable"); }
 
 void EventRecorder::on_session_ended(int error, std::string_view reason) {
-  events.push_back(line("ended %s: %.*s", error_name(error), static_cast<int>(reason.size()),
+  events.push_back(roam::format("ended %s: %.*s", error_name(error), static_cast<int>(reason.size()),
                         reason.data()));
 }
 

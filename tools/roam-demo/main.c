@@ -16,6 +16,8 @@
 
 #include <roam/roam.h>
 
+#include "../common/metadata_text.h"
+#include "../common/postcard.h"
 #include "../common/wait.h"
 
 #define ECHO_METHOD 0x9aabc4ba61fd5df3ull
@@ -37,31 +39,11 @@ static void say(const char *who, const char *fmt, ...) {
 
 static void section(const char *title) { printf("\n── %s ──\n", title); }
 
-/* Renders metadata (SENSITIVE values masked) into a static buffer. */
-static const char *md_text(const roam_metadata *md) {
+/* Metadata as text, in one of a few rotating buffers (a line may show two). */
+static const char *mdt(const roam_metadata *m) {
   static char buf[4][256];
   static int which;
-  char *out = buf[which++ % 4];
-  size_t used = 0, n = roam_metadata_count(md);
-  used += (size_t)snprintf(out + used, 256 - used, "[");
-  for (size_t i = 0; i < n && used < 240; ++i) {
-    const char *key;
-    size_t key_len, len;
-    int kind;
-    const uint8_t *value;
-    uint64_t u64, flags;
-    roam_metadata_get(md, i, &key, &key_len, &kind, &value, &len, &u64, &flags);
-    if (flags & ROAM_METADATA_SENSITIVE) {
-      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=<sensitive>", i ? ", " : "", (int)key_len, key);
-    } else if (kind == ROAM_METADATA_U64) {
-      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=%" PRIu64, i ? ", " : "", (int)key_len, key, u64);
-    } else {
-      used += (size_t)snprintf(out + used, 256 - used, "%s%.*s=\"%.*s\"", i ? ", " : "", (int)key_len, key,
-                               (int)len, (const char *)value);
-    }
-  }
-  snprintf(out + used, 256 - used, "]");
-  return out;
+  return md_text(m, buf[which++ % 4], sizeof buf[0]);
 }
 
 static roam_metadata *md(const char *k1, const char *v1, const char *k2, const char *v2) {
@@ -70,29 +52,6 @@ static roam_metadata *md(const char *k1, const char *v1, const char *k2, const c
   if (k2) roam_metadata_add_string(m, k2, ROAM_NTS, v2, ROAM_NTS, 0);
   return m;
 }
-
-/* postcard helpers: varint, zigzag i32/i64, String */
-static size_t put_varint(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
-}
-static uint64_t get_varint(const uint8_t *in, size_t len, size_t *used) {
-  uint64_t v = 0;
-  size_t i = 0;
-  for (; i < len && i < 10; ++i) {
-    v |= (uint64_t)(in[i] & 0x7f) << (7 * i);
-    if (!(in[i] & 0x80)) break;
-  }
-  if (used) *used = i + 1;
-  return v;
-}
-static int64_t unzigzag(uint64_t z) { return (int64_t)((z >> 1) ^ (~(z & 1) + 1)); }
-static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 /* ---- the acceptor: a small Testbed server with an open policy ------------------------ */
 
@@ -113,7 +72,7 @@ static acceptor A;
 static void acc_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *m) {
   A.handshake = 1;
   say("acceptor", "handshake done (%s): initiator's hello metadata %s; we use %s ids", roam_err_name(status),
-      md_text(m), roam_session_parity(s) == ROAM_PARITY_EVEN ? "even" : "odd");
+      mdt(m), roam_session_parity(s) == ROAM_PARITY_EVEN ? "even" : "odd");
   (void)ud;
 }
 
@@ -125,14 +84,14 @@ static void acc_on_inbound(roam_conn *c, void *ud, const roam_metadata *m) {
   if (purpose && len == 5 && memcmp(purpose, "admin", 5) == 0) {
     roam_metadata *why = md("reason", "policy: no admin connections over the demo", NULL, NULL);
     roam_metadata_add_u64(why, "code", ROAM_NTS, 403, 0);
-    say("acceptor", "inbound open of conn %" PRIu64 " %s -> refused with %s", roam_conn_id(c), md_text(m),
-        md_text(why));
+    say("acceptor", "inbound open of conn %" PRIu64 " %s -> refused with %s", roam_conn_id(c), mdt(m),
+        mdt(why));
     roam_conn_reject(c, why);
     roam_metadata_free(why);
     return;
   }
   roam_metadata *ok = md("accepted-by", "roam-demo acceptor", NULL, NULL);
-  say("acceptor", "inbound open of conn %" PRIu64 " %s -> accepted with %s", roam_conn_id(c), md_text(m), md_text(ok));
+  say("acceptor", "inbound open of conn %" PRIu64 " %s -> accepted with %s", roam_conn_id(c), mdt(m), mdt(ok));
   roam_conn_accept(c, ROAM_PARITY_DEFAULT, 32, ok);
   roam_metadata_free(ok);
   A.conns[A.nconns++] = c;
@@ -143,9 +102,9 @@ static void acc_on_call(roam_conn *c, void *ud, roam_reply *reply, uint64_t meth
                         size_t nch, const roam_metadata *m, const uint8_t *args, size_t len) {
   if (method == ECHO_METHOD) {
     size_t used;
-    uint64_t slen = get_varint(args, len, &used);
+    uint64_t slen = pc_get_varint(args, len, &used);
     say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", roam_conn_id(c), (int)slen,
-        (const char *)args + used, roam_reply_request_id(reply), md_text(m));
+        (const char *)args + used, roam_reply_request_id(reply), mdt(m));
     roam_reply_ok(reply, NULL, args, len);  /* the String back: same bytes */
   } else if (method == SUM_METHOD && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
@@ -154,14 +113,14 @@ static void acc_on_call(roam_conn *c, void *ud, roam_reply *reply, uint64_t meth
     roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, job, &rx);
     say("acceptor", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — receiving", roam_conn_id(c), ch[0]);
   } else if (method == GENERATE_METHOD && nch == 1) {
-    uint64_t count = get_varint(args, len, NULL);
+    uint64_t count = pc_get_varint(args, len, NULL);
     roam_channel *tx;
     roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &tx);
     say("acceptor", "conn %" PRIu64 ": generate(%" PRIu64 ", channel %" PRIu64 ") — sending 0..%" PRIu64,
         roam_conn_id(c), count, ch[0], count - 1);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      roam_channel_send(tx, item, put_varint(item, zigzag((int64_t)i)));
+      roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
     }
     roam_channel_close(tx, NULL);
     roam_reply_ok(reply, NULL, NULL, 0);  /* Ok(()) */
@@ -173,7 +132,7 @@ static void acc_on_call(roam_conn *c, void *ud, roam_reply *reply, uint64_t meth
 
 static void acc_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
   sum_job *job = roam_channel_get_user_data(chn);
-  if (job) job->total += unzigzag(get_varint(item, len, NULL));
+  if (job) job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
   (void)ud;
 }
 
@@ -183,7 +142,7 @@ static void acc_on_channel_end(roam_channel *chn, void *ud, int reason, const ro
     uint8_t out[10];
     say("acceptor", "channel %" PRIu64 " closed by the sender (%s): sum = %" PRId64 " -> Ok", roam_channel_id(chn),
         roam_err_name(reason), job->total);
-    roam_reply_ok(job->reply, NULL, out, put_varint(out, zigzag(job->total)));
+    roam_reply_ok(job->reply, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
     free(job);
   }
   (void)ud, (void)m;
@@ -192,7 +151,7 @@ static void acc_on_channel_end(roam_channel *chn, void *ud, int reason, const ro
 static void acc_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
   static const char *origins[] = {"by us", "by the initiator", "with the session"};
   say("acceptor", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
-      md_text(m));
+      mdt(m));
   if (origin == ROAM_CLOSE_REMOTE) A.closed_remote++;
   (void)ud;
 }
@@ -234,7 +193,7 @@ static initiator I;
 static void ini_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *m) {
   I.handshake = 1;
   say("initiator", "handshake done (%s): acceptor's hello metadata %s; we use %s ids", roam_err_name(status),
-      md_text(m), roam_session_parity(s) == ROAM_PARITY_ODD ? "odd" : "even");
+      mdt(m), roam_session_parity(s) == ROAM_PARITY_ODD ? "odd" : "even");
   (void)ud;
 }
 
@@ -248,9 +207,9 @@ static void ini_on_open(roam_conn *c, void *ud, int status, const roam_metadata 
     uint32_t max;
     roam_conn_peer_settings(c, &parity, &max);
     say("initiator", "conn %" PRIu64 " accepted: %s (peer uses %s ids, up to %u calls in flight)", roam_conn_id(c),
-        md_text(m), parity == ROAM_PARITY_EVEN ? "even" : "odd", max);
+        mdt(m), parity == ROAM_PARITY_EVEN ? "even" : "odd", max);
   } else {
-    say("initiator", "conn %" PRIu64 " refused (%s): %s", roam_conn_id(c), roam_err_name(status), md_text(m));
+    say("initiator", "conn %" PRIu64 " refused (%s): %s", roam_conn_id(c), roam_err_name(status), mdt(m));
   }
   (void)ud;
 }
@@ -261,12 +220,12 @@ static void ini_on_response(roam_call *call, void *ud, int status, const roam_me
   unsigned long long took = now_us() - I.call_started;
   if (strcmp(what, "echo") == 0) {
     size_t used;
-    uint64_t slen = get_varint(v, len, &used);
+    uint64_t slen = pc_get_varint(v, len, &used);
     say("initiator", "conn %" PRIu64 ": echo -> %s \"%.*s\" after %llu us", roam_conn_id(roam_call_conn(call)),
         status == 0 ? "Ok" : roam_err_name(status), (int)slen, (const char *)v + used, took);
   } else if (strcmp(what, "sum") == 0) {
     say("initiator", "conn %" PRIu64 ": sum -> %s %" PRId64, roam_conn_id(roam_call_conn(call)),
-        status == 0 ? "Ok" : roam_err_name(status), unzigzag(get_varint(v, len, NULL)));
+        status == 0 ? "Ok" : roam_err_name(status), pc_unzigzag(pc_get_varint(v, len, NULL)));
   } else {
     say("initiator", "conn %" PRIu64 ": %s -> %s", roam_conn_id(roam_call_conn(call)), what,
         status == 0 ? "Ok(())" : roam_err_name(status));
@@ -277,7 +236,7 @@ static void ini_on_response(roam_call *call, void *ud, int status, const roam_me
 
 static void ini_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
   I.generated++;
-  say("initiator", "channel %" PRIu64 " item %" PRId64, roam_channel_id(chn), unzigzag(get_varint(item, len, NULL)));
+  say("initiator", "channel %" PRIu64 " item %" PRId64, roam_channel_id(chn), pc_unzigzag(pc_get_varint(item, len, NULL)));
   (void)ud;
 }
 
@@ -299,7 +258,7 @@ static void ini_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_
 static void ini_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
   static const char *origins[] = {"by us", "by the acceptor", "with the session"};
   say("initiator", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
-      md_text(m));
+      mdt(m));
   if (origin == ROAM_CLOSE_REMOTE) I.closed_remote++;
   (void)ud;
 }
@@ -360,7 +319,7 @@ int main(void) {
   for (int i = 0; i < 3; ++i) {
     roam_metadata *m = md("purpose", purposes[i], NULL, NULL);
     roam_session_open(I.s, ROAM_PARITY_DEFAULT, 16, m, NULL, &I.opened[i]);
-    say("initiator", "opening conn %" PRIu64 " with %s", roam_conn_id(I.opened[i]), md_text(m));
+    say("initiator", "opening conn %" PRIu64 " with %s", roam_conn_id(I.opened[i]), mdt(m));
     roam_metadata_free(m);
   }
   must(wait_for_count(rt, &I.opens, 3, 3000), "the three answers");
@@ -369,7 +328,7 @@ int main(void) {
   roam_conn *echo_conn = I.opened[0], *stream_conn = I.opened[1];
   uint8_t args[64];
   const char *text = "hello over conn 1";
-  size_t n = put_varint(args, strlen(text));
+  size_t n = pc_put_varint(args, strlen(text));
   memcpy(args + n, text, strlen(text));
   n += strlen(text);
   roam_metadata *trace = md("trace-id", "demo-1", NULL, NULL);
@@ -386,7 +345,7 @@ int main(void) {
       numbers_id);
   for (int v = 1; v <= 20; ++v) {
     uint8_t item[10];
-    roam_channel_send(numbers, item, put_varint(item, zigzag(v)));  /* 16 go out, 4 wait for credit */
+    roam_channel_send(numbers, item, pc_put_varint(item, pc_zigzag(v)));  /* 16 go out, 4 wait for credit */
   }
   roam_channel_close(numbers, NULL);
   must(wait_for_count(rt, &I.responses, 2, 3000), "the sum");
@@ -394,13 +353,13 @@ int main(void) {
   roam_channel *out;
   roam_conn_channel_open(stream_conn, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, (void *)1, &out);
   uint64_t out_id = roam_channel_id(out);
-  n = put_varint(args, 5);
+  n = pc_put_varint(args, 5);
   roam_conn_call_with_channels(stream_conn, GENERATE_METHOD, &out_id, 1, NULL, args, n, ini_on_response, "generate",
                                NULL);
   say("initiator", "conn %" PRIu64 ": generate(5, channel %" PRIu64 ")", roam_conn_id(stream_conn), out_id);
   must(wait_for(rt, &I.gen_done, 3000) && wait_for_count(rt, &I.responses, 3, 3000), "the stream");
   I.call_started = now_us();
-  n = put_varint(args, 11);
+  n = pc_put_varint(args, 11);
   memcpy(args + n, "and conn 3!", 11);
   roam_conn_call(stream_conn, ECHO_METHOD, NULL, args, n + 11, ini_on_response, "echo", NULL);
   must(wait_for_count(rt, &I.responses, 4, 3000), "the second echo");
@@ -410,7 +369,7 @@ int main(void) {
 
   section("a close from each side");
   roam_metadata *bye = md("bye", "from the initiator", NULL, NULL);
-  say("initiator", "closing conn %" PRIu64 " with %s", roam_conn_id(echo_conn), md_text(bye));
+  say("initiator", "closing conn %" PRIu64 " with %s", roam_conn_id(echo_conn), mdt(bye));
   roam_conn_close(echo_conn, bye);
   roam_metadata_free(bye);
   must(wait_for(rt, &A.closed_remote, 3000), "the acceptor seeing the close");
@@ -419,7 +378,7 @@ int main(void) {
   for (int i = 0; i < A.nconns; ++i) {
     if (roam_conn_id(A.conns[i]) == roam_conn_id(stream_conn)) acc_side = A.conns[i];
   }
-  say("acceptor", "closing conn %" PRIu64 " with %s", roam_conn_id(acc_side), md_text(bye));
+  say("acceptor", "closing conn %" PRIu64 " with %s", roam_conn_id(acc_side), mdt(bye));
   roam_conn_close(acc_side, bye);
   roam_metadata_free(bye);
   must(wait_for(rt, &I.closed_remote, 3000), "the initiator seeing the close");

@@ -16,6 +16,8 @@
 
 #include <roam/roam.h>
 
+#include "../common/metadata_text.h"
+#include "../common/postcard.h"
 #include "../common/wait.h"
 
 /* ---- shared helpers ------------------------------------------------------------------ */
@@ -49,30 +51,9 @@ static void print_hex(const uint8_t *b, size_t n) {
   for (size_t i = 0; i < n; ++i) printf("%02x", b[i]);
 }
 
-/* Prints metadata as k="v" / k=0xhex / k=123, masking SENSITIVE values. */
 static void print_md(const roam_metadata *md) {
-  size_t n = roam_metadata_count(md);
-  printf("[");
-  for (size_t i = 0; i < n; ++i) {
-    const char *key;
-    size_t key_len, len;
-    int kind;
-    const uint8_t *value;
-    uint64_t u64, flags;
-    roam_metadata_get(md, i, &key, &key_len, &kind, &value, &len, &u64, &flags);
-    printf("%s%.*s=", i ? ", " : "", (int)key_len, key);
-    if (flags & ROAM_METADATA_SENSITIVE) {
-      printf("<sensitive>");
-    } else if (kind == ROAM_METADATA_STRING) {
-      printf("\"%.*s\"", (int)len, (const char *)value);
-    } else if (kind == ROAM_METADATA_BYTES) {
-      printf("0x");
-      print_hex(value, len);
-    } else {
-      printf("%" PRIu64, u64);
-    }
-  }
-  printf("]");
+  char buf[1024];
+  fputs(md_text(md, buf, sizeof buf), stdout);
 }
 
 /* --md key=value options (repeatable) into a metadata list. */
@@ -105,6 +86,15 @@ static int has_flag(int argc, char **argv, const char *name) {
     if (strcmp(argv[i], name) == 0) return 1;
   }
   return 0;
+}
+
+/* --help prints the text and succeeds; too few arguments print it as an
+ * error (exit 64). Returns -1 if the command should go on. */
+static int usage_check(int argc, char **argv, int min_args, const char *text) {
+  int help = has_flag(argc, argv, "--help");
+  if (!help && argc >= min_args) return -1;
+  fputs(text, help ? stdout : stderr);
+  return help ? 0 : 64;
 }
 
 static void die_rc(const char *what, int rc) {
@@ -197,14 +187,7 @@ typedef struct {
 
 static void sink_finish(sink_call *sc) {
   uint8_t out[10];
-  size_t n = 0;
-  uint64_t v = sc->items;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  roam_reply_ok(sc->reply, NULL, out, n); /* Ok(u64 items) */
+  roam_reply_ok(sc->reply, NULL, out, pc_put_varint(out, sc->items)); /* Ok(u64 items) */
   free(sc);
 }
 
@@ -290,9 +273,8 @@ static void on_signal(int sig) {
 }
 
 static int cmd_serve(int argc, char **argv) {
-  int help = has_flag(argc, argv, "--help");
-  if (help || argc < 1) {
-    fprintf(help ? stdout : stderr, "usage: roamcat serve ADDR [--echo METHOD_ID] [--sink METHOD_ID] [--max-requests N]\n"
+  int early = usage_check(argc, argv, 1,
+                          "usage: roamcat serve ADDR [--echo METHOD_ID] [--sink METHOD_ID] [--max-requests N]\n"
            "\n"
            "Accepts roam sessions on ADDR (tcp://HOST:PORT or unix:PATH) and serves:\n"
            "  echo  every call (or only METHOD_ID with --echo) is answered Ok(its argument\n"
@@ -301,8 +283,7 @@ static int cmd_serve(int argc, char **argv) {
            "  sink  with --sink METHOD_ID, the call's channels are received and counted;\n"
            "        the answer is Ok(u64 items) once every channel closed.\n"
            "Virtual connections are accepted. Each call is printed. Ctrl-C stops.\n");
-    return help ? 0 : 64;
-  }
+  if (early >= 0) return early;
   server srv = {0};
   const char *echo = opt_value(argc, argv, "--echo", NULL);
   const char *sink = opt_value(argc, argv, "--sink", NULL);
@@ -367,9 +348,8 @@ static void on_call_done(roam_call *call, void *ud, int status, const roam_metad
 }
 
 static int cmd_call(int argc, char **argv) {
-  int help = has_flag(argc, argv, "--help");
-  if (help || argc < 3) {
-    fprintf(help ? stdout : stderr, "usage: roamcat call ADDR METHOD_ID HEX_ARGS [--md KEY=VALUE]... [--conn]\n"
+  int early = usage_check(argc, argv, 3,
+                          "usage: roamcat call ADDR METHOD_ID HEX_ARGS [--md KEY=VALUE]... [--conn]\n"
            "                   [--timeout MS]\n"
            "\n"
            "Calls METHOD_ID (decimal or 0x-hex, as the roam crates compute it) with\n"
@@ -378,8 +358,7 @@ static int cmd_call(int argc, char **argv) {
            "outcome: ok and the returned value's postcard hex, or the roam error\n"
            "(ROAM_EUSER with the error value, ROAM_EUNKNOWNMETHOD, …). Exit status 0 on\n"
            "ok, 2 on a roam error, 1 if the call could not be made.\n");
-    return help ? 0 : 64;
-  }
+  if (early >= 0) return early;
   uint64_t method;
   uint8_t *args = NULL;
   size_t args_len = 0;
@@ -439,14 +418,12 @@ static void on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) 
 }
 
 static int cmd_ping(int argc, char **argv) {
-  int help = has_flag(argc, argv, "--help");
-  if (help || argc < 1) {
-    fprintf(help ? stdout : stderr, "usage: roamcat ping ADDR [--count N] [--interval MS]\n"
+  int early = usage_check(argc, argv, 1,
+                          "usage: roamcat ping ADDR [--count N] [--interval MS]\n"
            "\n"
            "Sends N Pings (default 5) on the root connection, INTERVAL ms apart\n"
            "(default 200), and prints each round-trip time and a summary.\n");
-    return help ? 0 : 64;
-  }
+  if (early >= 0) return early;
   int count = atoi(opt_value(argc, argv, "--count", "5"));
   int interval = atoi(opt_value(argc, argv, "--interval", "200"));
   if (count <= 0 || interval < 0) {
@@ -499,15 +476,13 @@ static void on_open(roam_conn *conn, void *ud, int status, const roam_metadata *
 }
 
 static int cmd_open(int argc, char **argv) {
-  int help = has_flag(argc, argv, "--help");
-  if (help || argc < 1) {
-    fprintf(help ? stdout : stderr, "usage: roamcat open ADDR [--md KEY=VALUE]... [--parity odd|even]\n"
+  int early = usage_check(argc, argv, 1,
+                          "usage: roamcat open ADDR [--md KEY=VALUE]... [--parity odd|even]\n"
            "\n"
            "Opens a virtual connection carrying the given metadata and shows whether\n"
            "the peer accepts it (with its metadata and settings) or rejects it (with\n"
            "its metadata). Exit status 0 if accepted, 2 if rejected.\n");
-    return help ? 0 : 64;
-  }
+  if (early >= 0) return early;
   const char *parity_text = opt_value(argc, argv, "--parity", NULL);
   int parity = ROAM_PARITY_DEFAULT;
   if (parity_text) parity = strcmp(parity_text, "even") == 0 ? ROAM_PARITY_EVEN : ROAM_PARITY_ODD;
