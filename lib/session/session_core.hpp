@@ -111,7 +111,6 @@ class SessionCore {
   wire::Parity parity() const { return parity_; }
   const Connection *find(uint64_t conn) const { return conns_.find(conn); }
   size_t virtual_connection_count() const { return conns_.virtual_count(); }
-  bool root_released() const { return root_released_; }
   // Why the session ended (valid in state Ended).
   int end_error() const { return end_error_; }
   const std::string &end_reason() const { return end_reason_; }

@@ -166,12 +166,6 @@ int StreamTransport::make_pair(StreamTransport &a, StreamTransport &b) {
   return ROAM_OK;
 }
 
-std::string StreamTransport::describe() const {
-  return address_.kind == Address::Kind::Unix && !address_.path.empty() ? address_.to_string()
-         : address_.port ? address_.to_string()
-                         : std::string(address_.kind == Address::Kind::Unix ? "unix socket" : "tcp socket");
-}
-
 // ---- reading ---------------------------------------------------------------------
 
 void StreamTransport::start_reading() {

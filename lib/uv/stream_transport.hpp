@@ -63,8 +63,6 @@ class StreamTransport {
   bool closing() const { return closing_; }
 
   const std::string &last_error() const { return last_error_; }
-  // "tcp://127.0.0.1:4000 <- 127.0.0.1:51000" style, for reasons.
-  std::string describe() const;
 
  private:
   struct WriteRequest {

@@ -36,6 +36,7 @@ static void on_inbound_open(roam_conn *c, void *ud, const roam_metadata *md) {
   md_render(md, m, sizeof m);
   sd->inbound_opens++;
   sd->last_inbound = c;
+  sd->last_inbound_id = roam_conn_id(c);
   log_add(sd->log, "%s inbound_open conn=%llu md=%s", sd->name,
           (unsigned long long)roam_conn_id(c), m);
   assert_int_equal(roam_conn_state(c), ROAM_CONN_PENDING_INBOUND);

@@ -28,7 +28,8 @@ typedef struct side {
   int accept_all;       /* accept every inbound open, whatever its metadata */
   const char *accept_name;  /* accepted-by value (default: the side's name) */
   int echo_calls;       /* answer CALLs with Ok(args) */
-  roam_conn *last_inbound;
+  roam_conn *last_inbound;   /* valid until its final callback */
+  uint64_t last_inbound_id;  /* stays readable after that */
   roam_conn *last_opened;
 } side;
 

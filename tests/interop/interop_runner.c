@@ -282,15 +282,17 @@ static void scenario_open_accept_reject(void) {
   roam_conn *a, *b;
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, yes, NULL, &a), 0);
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, no, NULL, &b), 0);
+  /* b's handle is gone once its open fails: keep the ids. */
+  uint64_t a_id = roam_conn_id(a), b_id = roam_conn_id(b);
   roam_metadata_free(yes);
   roam_metadata_free(no);
   await_count(&R.me.opens_answered, 2, 10000, "answers to our opens");
   char line[128];
   snprintf(line, sizeof line, "libroam open conn=%llu status=ROAM_OK md=accepted-by=roam-rust",
-           (unsigned long long)roam_conn_id(a));
+           (unsigned long long)a_id);
   log_expect(&R.log, line);
   snprintf(line, sizeof line, "libroam open conn=%llu status=ROAM_EREJECTED md=reason=policy",
-           (unsigned long long)roam_conn_id(b));
+           (unsigned long long)b_id);
   log_expect(&R.log, line);
   int parity;
   roam_conn_peer_settings(a, &parity, NULL);
@@ -345,7 +347,7 @@ static void scenario_close(void) {
   await_count(&R.me.conns_closed, 2, 5000, "the second close");
   char line[128];
   snprintf(line, sizeof line, "libroam closed conn=%llu origin=remote reason=ROAM_OK md=bye=rust",
-           (unsigned long long)roam_conn_id(R.me.last_inbound));
+           (unsigned long long)R.me.last_inbound_id);
   log_expect(&R.log, line);
   release_root();
   await(&R.me.ended, 5000, "our session did not end");
@@ -362,7 +364,7 @@ static void scenario_root_liveness(void) {
   REQUIRE(R.me.end_error == ROAM_EEOF, "expected the peer to hang up");
   char line[128];
   snprintf(line, sizeof line, "libroam closed conn=%llu origin=remote reason=ROAM_OK md=",
-           (unsigned long long)roam_conn_id(R.me.last_inbound));
+           (unsigned long long)R.me.last_inbound_id);
   log_expect(&R.log, line);
   REQUIRE(log_find(&R.log, line, 0) < log_find(&R.log, "libroam end ROAM_EEOF: peer closed the transport", 0),
           "the virtual close should come before the end");

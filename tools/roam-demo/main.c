@@ -153,6 +153,10 @@ static void acc_on_closed(roam_conn *c, void *ud, int origin, int reason, const 
   say("acceptor", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
       mdt(m));
   if (origin == ROAM_CLOSE_REMOTE) A.closed_remote++;
+  /* The handle is gone after this callback: forget it. */
+  for (int i = 0; i < A.nconns; ++i) {
+    if (A.conns[i] == c) A.conns[i--] = A.conns[--A.nconns];
+  }
   (void)ud;
 }
 
