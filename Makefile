@@ -4,12 +4,13 @@
 # Other targets: build, install (PREFIX, DESTDIR), asan, vectors, bench, clean.
 
 BUILD      ?= build
+ASAN_BUILD ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps deps-rust configure build run test install asan vectors abi-baseline bench clean
+.PHONY: all deps deps-rust configure build run test install asan asan-build vectors abi-baseline bench clean
 
 all: build
 
@@ -32,16 +33,23 @@ run: configure
 	  || { cat $(BUILD)/build-run.log; exit 1; }
 	@$(BUILD)/tools/roam-demo
 
-test: deps-rust build
-	@scripts/run-tests.sh $(BUILD)
+# Every suite twice: the optimized build, and again under AddressSanitizer,
+# UndefinedBehaviorSanitizer and LeakSanitizer (one summary for both).
+test: deps-rust build asan-build
+	@scripts/run-tests.sh $(BUILD) $(ASAN_BUILD)
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
-# Every suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
-asan:
-	@$(MAKE) --no-print-directory test BUILD=build-asan BUILD_TYPE=Debug \
-	  CMAKE_ARGS="-DROAM_SANITIZE=ON $(CMAKE_ARGS)"
+# The sanitizer tree shares the Rust peer's cargo build with the main one.
+asan-build: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DROAM_SANITIZE=ON \
+	  -DROAM_CARGO_TARGET_DIR=$(CURDIR)/$(BUILD)/cargo $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# Only the sanitizer run.
+asan: deps-rust asan-build
+	@scripts/run-tests.sh $(ASAN_BUILD)
 
 # Regenerates tests/vectors/*.hex with the Rust interop peer (roam 7.3.0).
 vectors: deps-rust build
@@ -58,4 +66,4 @@ bench: build
 	@cmake --build $(BUILD) --target bench-run
 
 clean:
-	rm -rf build build-asan
+	rm -rf $(BUILD) $(ASAN_BUILD)

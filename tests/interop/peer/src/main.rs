@@ -3,11 +3,13 @@
 //!
 //!   roam-interop-peer vectors --out DIR      golden wire vectors
 //!   roam-interop-peer method-ids             the Interop service's method ids
+//!   roam-interop-peer bench-call --connect ADDR --calls N --concurrency C
 //!   roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR)
 //!                         --scenario NAME [--timeout-ms N]
 //!
 //! ADDR is tcp:HOST:PORT or unix:PATH. Output protocol: see SCENARIOS.md.
 
+mod bench;
 mod out;
 mod raw;
 mod scenarios;
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("run") => run(&args[2..]),
+        Some("bench-call") => bench_call(&args[2..]),
         _ => usage(),
     }
 }
@@ -99,4 +102,21 @@ fn run(args: &[String]) -> ExitCode {
             }
         }
     })
+}
+
+fn bench_call(args: &[String]) -> ExitCode {
+    let Some(addr) = flag(args, "--connect") else { return usage() };
+    let calls: usize = flag(args, "--calls").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let concurrency: usize = flag(args, "--concurrency").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match rt.block_on(bench::call(addr, calls, concurrency)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roam-interop-peer: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
