@@ -55,12 +55,6 @@ int ConnectionDriver::cancel(uint64_t request_id, const MetadataView &md) {
 
 // ---- serving ----------------------------------------------------------------------------
 
-size_t ConnectionDriver::calls_being_served() const {
-  size_t n = 0;
-  for (const auto &kv : served_) n += kv.second == Served::InFlight;
-  return n;
-}
-
 int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::ByteView ret) {
   auto it = served_.find(request_id);
   if (it == served_.end()) return gone_ ? ROAM_ECLOSED : ROAM_ENOTFOUND;
@@ -69,6 +63,7 @@ int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::B
     return ROAM_ECANCELLED;
   }
   served_.erase(it);
+  --served_in_flight_;
   RequestMessage m;
   m.id = request_id;
   m.kind = RequestKind::Response;
@@ -93,6 +88,7 @@ void ConnectionDriver::abandon_reply(uint64_t request_id) {
   bool owed = it->second == Served::InFlight;
   served_.erase(it);
   if (!owed) return;
+  --served_in_flight_;
   RequestMessage m;
   m.id = request_id;
   m.kind = RequestKind::Response;
@@ -118,10 +114,10 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
         return;
       }
       served_[m.id] = Served::InFlight;
+      ++served_in_flight_;
       RpcEvents::CallDisposition d = events_->on_incoming_call(m);
-      if (d == RpcEvents::CallDisposition::kTakenRaw) served_.erase(m.id);
+      if (d != RpcEvents::CallDisposition::kServed && served_.erase(m.id)) --served_in_flight_;
       if (d == RpcEvents::CallDisposition::kUnhandled) {
-        served_.erase(m.id);
         RequestMessage resp;
         resp.id = m.id;
         resp.kind = RequestKind::Response;
@@ -159,6 +155,7 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
       // it comes, is refused with ROAM_ECANCELLED. Channels are untouched
       // (rpc.cancel.channels).
       it->second = Served::CancelledByPeer;
+      --served_in_flight_;
       RequestMessage resp;
       resp.id = m.id;
       resp.kind = RequestKind::Response;
@@ -186,6 +183,7 @@ void ConnectionDriver::connection_gone(int reason) {
   }
   std::map<uint64_t, Served> served;
   served.swap(served_);
+  served_in_flight_ = 0;
   for (auto &kv : served) {
     if (kv.second == Served::InFlight) events_->on_served_call_cancelled(kv.first);
   }

@@ -51,7 +51,7 @@ class ConnectionDriver {
   int reply(uint64_t request_id, const wire::MetadataView &md, wire::ByteView ret);
   // The reply will never come: Cancelled goes out unless already answered.
   void abandon_reply(uint64_t request_id);
-  size_t calls_being_served() const;
+  size_t calls_being_served() const { return served_in_flight_; }
 
   // ---- channels ----------------------------------------------------------------
   uint64_t allocate_channel_id() { return channel_ids_.next(); }
@@ -81,6 +81,7 @@ class ConnectionDriver {
   session::IdAllocator channel_ids_;
   std::map<uint64_t, Outbound> outbound_;
   std::map<uint64_t, Served> served_;
+  size_t served_in_flight_ = 0;  // entries of served_ still InFlight
   ChannelTable channels_;
   DriverStats stats_;
   bool gone_ = false;
