@@ -217,7 +217,8 @@ ROAM_EXPORT int roam_runtime_run_once(roam_runtime *rt);
 ROAM_EXPORT int roam_runtime_run_nowait(roam_runtime *rt);
 /* Makes roam_runtime_run() return soon. Any thread. */
 ROAM_EXPORT int roam_runtime_stop(roam_runtime *rt);
-/* Runs cb(rt, user_data) on the loop thread, soon. Any thread. */
+/* Runs cb(rt, user_data) on the loop thread at its next iteration (a loop
+ * blocked waiting for I/O is woken). Any thread. */
 ROAM_EXPORT int roam_runtime_post(roam_runtime *rt, roam_work_cb cb, void *user_data);
 /* Wakes a loop blocked in roam_runtime_run_once(). Any thread. */
 ROAM_EXPORT int roam_runtime_wake(roam_runtime *rt);

@@ -34,6 +34,7 @@ int EventLoop::run(uv_run_mode mode) {
     std::lock_guard<std::mutex> lock(posted_mu_);
     stop_requested_ = false;
   }
+  run_posted();
   return uv_run(loop_, mode);
 }
 
@@ -56,19 +57,20 @@ void EventLoop::post(std::function<void()> fn) {
 
 void EventLoop::wake() { uv_async_send(&async_); }
 
-void EventLoop::on_async(uv_async_t *h) {
-  auto *self = static_cast<EventLoop *>(h->data);
+void EventLoop::run_posted() {
   std::vector<std::function<void()>> work;
   bool stop = false;
   {
-    std::lock_guard<std::mutex> lock(self->posted_mu_);
-    work.swap(self->posted_);
-    stop = self->stop_requested_;
-    self->stop_requested_ = false;
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    work.swap(posted_);
+    stop = stop_requested_;
+    stop_requested_ = false;
   }
   for (auto &fn : work) fn();
-  if (stop) uv_stop(self->loop_);
+  if (stop) uv_stop(loop_);
 }
+
+void EventLoop::on_async(uv_async_t *h) { static_cast<EventLoop *>(h->data)->run_posted(); }
 
 void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));

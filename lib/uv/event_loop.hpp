@@ -55,6 +55,11 @@ class EventLoop {
   void close_handles(std::function<void()> done);
 
  private:
+  // Runs what other threads posted (and honours a stop request). Also
+  // called at the start of run(): libuv does not poll a loop that has
+  // nothing alive, so on an idle runtime the async wakeup alone would
+  // never deliver the work.
+  void run_posted();
   static void on_async(uv_async_t *h);
   static void on_turn(uv_prepare_t *h);
   static void on_turn_end(uv_check_t *h);

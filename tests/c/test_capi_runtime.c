@@ -1,0 +1,228 @@
+/* The runtime and the ways to hand libroam a transport: posting work and
+ * waking or stopping the loop from another thread, running on the caller's
+ * own uv_loop_t, embedding through the backend fd, adopting a connected fd
+ * or a uv_stream_t, and freeing only once everything is closed. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "harness.h"
+#include "sides.h"
+
+static pthread_t loop_thread;
+
+typedef struct {
+  roam_runtime *rt;
+  atomic_int ran;
+  int ran_on_loop_thread;
+} post_ctx;
+
+static void posted(roam_runtime *rt, void *ud) {
+  post_ctx *c = ud;
+  c->ran_on_loop_thread = pthread_equal(pthread_self(), loop_thread);
+  atomic_fetch_add(&c->ran, 1);
+  (void)rt;
+}
+
+static void *post_from_thread(void *arg) {
+  post_ctx *c = arg;
+  usleep(20 * 1000);
+  assert_int_equal(roam_runtime_post(c->rt, posted, c), 0);
+  return NULL;
+}
+
+static void post_runs_work_on_the_loop_thread(void **state) {
+  (void)state;
+  post_ctx c = {0};
+  assert_int_equal(roam_runtime_new(&c.rt), 0);
+  loop_thread = pthread_self();
+  /* Work posted while nothing runs waits for the next iteration. */
+  assert_int_equal(roam_runtime_post(c.rt, posted, &c), 0);
+  assert_int_equal(atomic_load(&c.ran), 0);
+  roam_runtime_run_nowait(c.rt);
+  assert_int_equal(atomic_load(&c.ran), 1);
+  /* A live session keeps the loop blocked in poll: the post wakes it. */
+  roam_session *a, *b;
+  roam_session_pair(c.rt, NULL, NULL, &a, &b);
+  run_for(c.rt, 20);
+  pthread_t t;
+  pthread_create(&t, NULL, post_from_thread, &c);
+  for (int i = 0; i < 100 && atomic_load(&c.ran) == 1; ++i) roam_runtime_run_once(c.rt);
+  pthread_join(t, NULL);
+  assert_int_equal(atomic_load(&c.ran), 2);
+  assert_true(c.ran_on_loop_thread);
+  roam_session_close(a, NULL, NULL);
+  roam_session_close(b, NULL, NULL);
+  roam_runtime_run(c.rt);
+  assert_int_equal(roam_runtime_free(c.rt), 0);
+}
+
+static void *stop_from_thread(void *arg) {
+  usleep(50 * 1000);
+  roam_runtime_stop(arg);
+  return NULL;
+}
+
+static void stop_from_another_thread_ends_run(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  /* A session keeps the loop busy forever: run() only returns when stopped. */
+  roam_session *a, *b;
+  assert_int_equal(roam_session_pair(rt, NULL, NULL, &a, &b), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, stop_from_thread, rt);
+  assert_int_equal(roam_runtime_run(rt), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(roam_session_state(a), ROAM_SESSION_ESTABLISHED);
+  /* The runtime refuses to go while sessions are open. */
+  assert_int_equal(roam_runtime_free(rt), ROAM_ESTATE);
+  roam_session_close(a, NULL, NULL);
+  roam_session_close(b, NULL, NULL);
+  roam_runtime_run(rt);
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+static void *wake_from_thread(void *arg) {
+  usleep(30 * 1000);
+  roam_runtime_wake(arg);
+  return NULL;
+}
+
+static void wake_interrupts_a_blocking_iteration(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  roam_session *a, *b;
+  roam_session_pair(rt, NULL, NULL, &a, &b);
+  run_for(rt, 20);  /* handshake done; now nothing is pending */
+  pthread_t t;
+  pthread_create(&t, NULL, wake_from_thread, rt);
+  roam_runtime_run_once(rt);  /* would block forever without the wake */
+  pthread_join(t, NULL);
+  roam_session_close(a, NULL, NULL);
+  roam_session_close(b, NULL, NULL);
+  roam_runtime_run(rt);
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+static void borrowed_loop_is_driven_by_the_caller(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  roam_runtime *rt;
+  assert_int_equal(roam_runtime_new_with_loop(&loop, &rt), 0);
+  assert_ptr_equal(roam_runtime_loop(rt), &loop);
+  event_log log;
+  memset(&log, 0, sizeof log);
+  side a, b;
+  roam_session *sa, *sb;
+  assert_int_equal(roam_session_pair(rt, NULL, NULL, &sa, &sb), 0);
+  side_init(&a, "A", &log, sa);
+  side_init(&b, "B", &log, sb);
+  /* Only the caller's uv_run drives it. */
+  for (int i = 0; i < 200 && !(a.handshake_done && b.handshake_done); ++i) uv_run(&loop, UV_RUN_NOWAIT);
+  assert_true(a.handshake_done && b.handshake_done);
+  roam_session_close(sa, NULL, NULL);
+  roam_session_close(sb, NULL, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(roam_runtime_free(rt), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);  /* lets libuv finish closing the runtime's handles */
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void backend_fd_allows_embedding_in_another_poller(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  assert_true(roam_runtime_backend_fd(rt) >= 0);
+  event_log log;
+  memset(&log, 0, sizeof log);
+  side a, b;
+  roam_session *sa, *sb;
+  roam_session_pair(rt, NULL, NULL, &sa, &sb);
+  side_init(&a, "A", &log, sa);
+  side_init(&b, "B", &log, sb);
+  /* The run_until helper polls the backend fd and calls run_nowait. */
+  assert_true(run_until(rt, &a.handshake_done, 2000));
+  side_close(rt, &a);
+  side_close(rt, &b);
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+static void adopted_fds_carry_a_session(void **state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  roam_options *acc = roam_options_new();
+  roam_options_set_role(acc, ROAM_ROLE_ACCEPTOR);
+  roam_session *sa, *sb;
+  assert_int_equal(roam_session_adopt_fd(rt, fds[0], NULL, &sa), 0);  /* initiator by default */
+  assert_int_equal(roam_session_adopt_fd(rt, fds[1], acc, &sb), 0);
+  roam_options_free(acc);
+  assert_int_equal(roam_session_adopt_fd(rt, -1, NULL, &sa), ROAM_EINVAL);
+  event_log log;
+  memset(&log, 0, sizeof log);
+  side a, b;
+  side_init(&a, "A", &log, sa);
+  side_init(&b, "B", &log, sb);
+  assert_true(run_until(rt, &a.handshake_done, 2000));
+  assert_true(run_until(rt, &b.handshake_done, 2000));
+  assert_int_equal(roam_session_role(sb), ROAM_ROLE_ACCEPTOR);
+  side_close(rt, &a);
+  side_close(rt, &b);
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+static void adopted_uv_stream_carries_a_session(void **state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  roam_runtime *rt;
+  roam_runtime_new(&rt);
+  uv_pipe_t pipe_a, pipe_b;  /* ours: they must outlive the sessions */
+  uv_pipe_init(roam_runtime_loop(rt), &pipe_a, 0);
+  uv_pipe_init(roam_runtime_loop(rt), &pipe_b, 0);
+  uv_pipe_open(&pipe_a, fds[0]);
+  uv_pipe_open(&pipe_b, fds[1]);
+  roam_options *acc = roam_options_new();
+  roam_options_set_role(acc, ROAM_ROLE_ACCEPTOR);
+  roam_session *sa, *sb;
+  assert_int_equal(roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_a, NULL, &sa), 0);
+  assert_int_equal(roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_b, acc, &sb), 0);
+  roam_options_free(acc);
+  event_log log;
+  memset(&log, 0, sizeof log);
+  side a, b;
+  side_init(&a, "A", &log, sa);
+  side_init(&b, "B", &log, sb);
+  b.echo_calls = 1;
+  assert_true(run_until(rt, &a.handshake_done, 2000));
+  roam_conn *root;
+  roam_session_root(sa, &root);
+  assert_int_equal(roam_conn_send_request(root, ROAM_REQUEST_CALL, 1, 5, NULL, 0, NULL, "x", 1), 0);
+  assert_true(run_until(rt, &a.requests, 2000));
+  side_close(rt, &a);
+  side_close(rt, &b);
+  /* The sessions closed our streams for us. */
+  assert_true(uv_is_closing((uv_handle_t *)&pipe_a));
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(post_runs_work_on_the_loop_thread),
+      cmocka_unit_test(stop_from_another_thread_ends_run),
+      cmocka_unit_test(wake_interrupts_a_blocking_iteration),
+      cmocka_unit_test(borrowed_loop_is_driven_by_the_caller),
+      cmocka_unit_test(backend_fd_allows_embedding_in_another_poller),
+      cmocka_unit_test(adopted_fds_carry_a_session),
+      cmocka_unit_test(adopted_uv_stream_carries_a_session),
+  };
+  return cmocka_run_group_tests_name("capi_runtime", tests, NULL, NULL);
+}
