@@ -35,6 +35,8 @@ static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
   roam_session_on_end(s, on_end, NULL);
 }
 
+/* roam_runtime_stop() is safe in a signal handler (it takes no lock), and a
+ * signal that comes before roam_runtime_run() still stops it. */
 static void on_signal(int sig) { roam_runtime_stop(rt); }
 
 int main(int argc, char **argv) {
@@ -46,12 +48,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot listen on %s: %s\n", address, roam_strerror(rc));
     return 1;
   }
+  /* Before the address is printed: whoever reads it may signal at once. */
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
   char bound[128];
   roam_listener_address(listener, bound, sizeof bound);
   printf("echo server on %s\n", bound);
   fflush(stdout);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
   roam_runtime_run(rt);
   roam_listener_close(listener, NULL, NULL);
   roam_runtime_run_nowait(rt);

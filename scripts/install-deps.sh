@@ -16,6 +16,8 @@ packages=(
   libuv1-dev       # the event loop lib/uv is built on
   libcmocka-dev    # C test framework
   abigail-tools    # abidiff: ABI baseline check
+  clang-14         # libFuzzer targets (make fuzz, tests/fuzz), the ThreadSanitizer tree
+  libclang-rt-14-dev  # libFuzzer and sanitizer (TSan) runtimes for clang-14
   python3          # test drivers and the Python binding tests
 )
 

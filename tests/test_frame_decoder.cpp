@@ -106,6 +106,50 @@ void header_over_the_maximum_is_refused_without_allocating(void **) {
   assert_int_equal(fast.rejected_size(), 101);
 }
 
+// A header only announces a size: memory follows the bytes that arrived,
+// so a peer announcing 16 MiB and sending a trickle costs a few KiB.
+void announced_size_is_not_allocated_up_front(void **) {
+  FrameDecoder dec(16u << 20);
+  const uint8_t header[] = {0x00, 0x00, 0x00, 0x01};  // 16 MiB
+  auto ignore = [](wire::ByteView) { return true; };
+  assert_int_equal(dec.feed(wire::ByteView(header, 4), ignore), ROAM_OK);
+  assert_true(dec.header_complete());
+  assert_int_equal(dec.announced_size(), 16u << 20);
+  std::vector<uint8_t> kib(1024, 0x5a);
+  assert_int_equal(dec.feed(wire::ByteView(kib.data(), kib.size()), ignore), ROAM_OK);
+  assert_int_equal(dec.body_received(), 1024);
+  assert_true(dec.buffered_capacity() <= frame::kFirstGatherReserve);
+  // Growth doubles with what arrives and stops at the announced size.
+  std::vector<uint8_t> chunk(1u << 20, 0x5a);
+  size_t have = 1024;
+  while (have + chunk.size() <= (16u << 20)) {
+    dec.feed(wire::ByteView(chunk.data(), chunk.size()), ignore);
+    have += chunk.size();
+    assert_true(dec.buffered_capacity() <= 2 * have);
+  }
+  std::string got;
+  dec.feed(wire::ByteView(chunk.data(), (16u << 20) - have), [&](wire::ByteView f) {
+    got.assign(reinterpret_cast<const char *>(f.data), 16);
+    assert_int_equal(f.size, 16u << 20);
+    assert_true(dec.buffered_capacity() == (16u << 20));  // never past the announcement
+    return true;
+  });
+  assert_int_equal(got.size(), 16);
+  // Delivered: the big buffer is let go.
+  assert_int_equal(dec.buffered_capacity(), 0);
+  assert_false(dec.mid_frame());
+}
+
+void release_drops_a_partial_frame(void **) {
+  FrameDecoder dec(1u << 20);
+  const uint8_t partial[] = {0x00, 0x10, 0x00, 0x00, 1, 2, 3};
+  dec.feed(wire::ByteView(partial, sizeof partial), [](wire::ByteView) { return true; });
+  assert_true(dec.buffered_capacity() > 0);
+  dec.release();
+  assert_false(dec.mid_frame());
+  assert_int_equal(dec.buffered_capacity(), 0);
+}
+
 void frame_at_exactly_the_maximum_is_accepted(void **) {
   auto stream = stream_of({std::string(100, 'm')});
   FrameDecoder dec(100);
@@ -158,6 +202,8 @@ int main() {
       cmocka_unit_test(whole_frames_in_one_read_are_not_copied),
       cmocka_unit_test(empty_payloads_are_frames),
       cmocka_unit_test(header_over_the_maximum_is_refused_without_allocating),
+      cmocka_unit_test(announced_size_is_not_allocated_up_front),
+      cmocka_unit_test(release_drops_a_partial_frame),
       cmocka_unit_test(frame_at_exactly_the_maximum_is_accepted),
       cmocka_unit_test(mid_frame_is_reported_until_complete),
       cmocka_unit_test(stopping_discards_the_rest_of_the_read),

@@ -6,8 +6,10 @@
 
 #include "common/error_text.hpp"
 #include "rpc/call_result.hpp"
+#include "rpc/channel_id_array.hpp"
 #include "rpc/connection_driver.hpp"
 #include "support/assertions.hpp"
+#include "wire/message_codec.hpp"
 #include "wire/message_format.hpp"
 
 using namespace roam;
@@ -27,6 +29,7 @@ struct Recorder : rpc::RpcSink, rpc::RpcEvents {
   std::vector<std::string> events;
   bool congested = false;  // non-forced sends get ROAM_EAGAIN
   CallDisposition disposition = CallDisposition::kServed;
+  std::vector<std::string> violations;
 
   int send_request(const wire::RequestMessage &m, bool force) override {
     if (congested && !force) return ROAM_EAGAIN;
@@ -37,6 +40,9 @@ struct Recorder : rpc::RpcSink, rpc::RpcEvents {
     if (congested && !force) return ROAM_EAGAIN;
     sent.push_back(wire::describe_message(wire::make_channel(1, m)));
     return ROAM_OK;
+  }
+  void protocol_violation(int code, std::string reason) override {
+    violations.push_back(std::string(error_name(code)) + ": " + reason);
   }
   void on_call_done(void *token, int status, const MetadataView *md, ByteView value) override {
     events.push_back("done " + std::string(static_cast<const char *>(token)) + " " +
@@ -83,11 +89,18 @@ DriverConfig config(uint32_t local_max = 64, uint32_t peer_max = 64) {
   c.local_max_concurrent = local_max;
   c.peer_max_concurrent = peer_max;
   c.channel_queue_limit = 4;
-  c.unbound_channel_limit = 8;
+  c.channel_buffer_limit = 1024;
   return c;
 }
 
 ByteView bytes(const char *s) { return ByteView(std::string_view(s)); }
+
+size_t count_prefix(const std::vector<std::string> &lines, const std::string &prefix) {
+  size_t n = 0;
+  for (const std::string &l : lines) n += l.compare(0, prefix.size(), prefix) == 0;
+  return n;
+}
+
 
 wire::RequestMessage response(uint64_t id, std::initializer_list<uint8_t> ret) {
   static std::vector<std::vector<uint8_t>> keep;
@@ -105,6 +118,13 @@ wire::RequestMessage incoming_call(uint64_t id, const char *args) {
   m.kind = wire::RequestKind::Call;
   m.method_id = 5;
   m.payload = bytes(args);
+  return m;
+}
+
+// A Call naming channel ids: messages for them are kept until bound.
+wire::RequestMessage incoming_call_with_channels(uint64_t id, const uint64_t *ids, size_t n) {
+  wire::RequestMessage m = incoming_call(id, "a");
+  m.channels = wire::IdList(ids, n);
   return m;
 }
 
@@ -263,6 +283,26 @@ void calls_over_our_limit_are_refused_with_cancelled(void **) {
   expect_lines(r.take_events(), {"serve id=8 args=64"});
 }
 
+// A call the peer cancelled still holds its slot while the application
+// holds its reply: Call + Cancel pairs cannot pile up past the limit.
+void peer_cancelled_calls_count_until_released(void **) {
+  Recorder r;
+  ConnectionDriver d(config(2, 64), &r, &r);
+  for (uint64_t id = 2; id <= 40000; id += 2) {
+    d.handle_request(incoming_call(id, "a"));
+    d.handle_request(incoming_cancel(id));
+  }
+  assert_int_equal(d.calls_being_served(), 2);
+  assert_int_equal(d.stats().calls_refused_over_limit, 20000 - 2);
+  assert_int_equal(count_prefix(r.take_events(), "serve "), 2);
+  d.abandon_reply(2);  // released: no second response goes out
+  r.take_sent();
+  d.handle_request(incoming_call(50000, "b"));
+  expect_lines(r.take_events(), {"serve id=50000 args=62"});
+  expect_lines(r.take_sent(), {});
+  assert_int_equal(d.calls_being_served(), 2);
+}
+
 void unserved_calls_get_unknown_method(void **) {
   Recorder r;
   r.disposition = rpc::RpcEvents::CallDisposition::kUnhandled;
@@ -357,9 +397,40 @@ void manual_credit_is_granted_by_the_user(void **) {
   expect_lines(r.take_sent(), {});
   d.channels().grant(4, 5);
   expect_lines(r.take_sent(), {"conn 1 Channel{id 4, GrantCredit{additional 5}}"});
-  // Items beyond the credit given are delivered, and counted.
-  for (int i = 0; i < 6; ++i) d.handle_channel(chan(4, wire::ChannelKind::Item, "c"));
+  for (int i = 0; i < 5; ++i) d.handle_channel(chan(4, wire::ChannelKind::Item, "c"));
+  assert_int_equal(r.take_events().size(), 7);
+  assert_int_equal(d.channels().stats().credit_violations, 0);
+}
+
+// rpc.flow-control.credit: no item at zero credit. The item past the
+// credit we granted is not delivered; the sender is told to stop (Reset)
+// and the application sees the channel end with ROAM_EPROTO.
+void items_beyond_credit_reset_the_channel(void **) {
+  Recorder r;
+  ConnectionDriver d(config(), &r, &r);
+  d.channels().add(4, ChannelDirection::Receive, 2, (void *)"rx");
+  d.channels().set_manual_credit(4, true);
+  d.handle_channel(chan(4, wire::ChannelKind::Item, "a"));
+  d.handle_channel(chan(4, wire::ChannelKind::Item, "b"));
+  d.handle_channel(chan(4, wire::ChannelKind::Item, "c"));
+  expect_lines(r.take_events(), {"item rx 61", "item rx 62", "end rx ROAM_EPROTO md=[]"});
+  expect_lines(r.take_sent(), {"conn 1 Channel{id 4, Reset{metadata []}}"});
   assert_int_equal(d.channels().stats().credit_violations, 1);
+  // A flood after the reset is neither delivered nor kept.
+  for (int i = 0; i < 1000; ++i) d.handle_channel(chan(4, wire::ChannelKind::Item, "d"));
+  expect_lines(r.take_events(), {});
+  assert_int_equal(d.channels().kept_bytes(), 0);
+  assert_int_equal(d.channels().stats().dropped_unknown, 1000);
+  // Automatic grants count too: a window of 4 takes exactly 4 + what we granted.
+  d.channels().add(6, ChannelDirection::Receive, 4, (void *)"auto");
+  for (int i = 0; i < 4; ++i) d.handle_channel(chan(6, wire::ChannelKind::Item, "x"));
+  expect_lines(r.take_sent(), {"conn 1 Channel{id 6, GrantCredit{additional 2}}",
+                               "conn 1 Channel{id 6, GrantCredit{additional 2}}"});
+  for (int i = 0; i < 4; ++i) d.handle_channel(chan(6, wire::ChannelKind::Item, "x"));
+  assert_int_equal(d.channels().stats().credit_violations, 1);
+  for (int i = 0; i < 1; ++i) d.handle_channel(chan(6, wire::ChannelKind::Item, "x"));
+  assert_int_equal(d.channels().stats().credit_violations, 1);
+  assert_int_equal(d.channels().stats().items_received, 2 + 9);
 }
 
 void reset_and_close_end_channels(void **) {
@@ -379,15 +450,97 @@ void reset_and_close_end_channels(void **) {
 void messages_before_binding_are_kept_and_delivered_on_bind(void **) {
   Recorder r;
   ConnectionDriver d(config(), &r, &r);
+  const uint64_t ids[] = {2};
+  d.handle_request(incoming_call_with_channels(1, ids, 1));
+  r.take_events();
   d.handle_channel(chan(2, wire::ChannelKind::Item, "a"));
   d.handle_channel(chan(2, wire::ChannelKind::Item, "b"));
   d.handle_channel(chan(2, wire::ChannelKind::Close));
   expect_lines(r.take_events(), {});
+  assert_true(d.channels().kept_bytes() > 0);
   d.channels().add(2, ChannelDirection::Receive, 16, (void *)"late");
   expect_lines(r.take_events(), {"item late 61", "item late 62", "end late ROAM_OK md=[]"});
-  // Past the bound, extra messages are dropped and counted.
+  assert_int_equal(d.channels().kept_bytes(), 0);
+  // Ids no served call named are not kept at all.
   for (int i = 0; i < 10; ++i) d.handle_channel(chan(10, wire::ChannelKind::Item, "z"));
-  assert_int_equal(d.channels().stats().dropped_unbound, 2);
+  assert_int_equal(d.channels().stats().dropped_unknown, 10);
+  assert_int_equal(d.channels().kept_bytes(), 0);
+  expect_lines(r.violations, {});
+}
+
+// Kept messages are bounded in bytes, not in count: a flood of items for a
+// channel nobody binds is a protocol violation once past the limit.
+void kept_messages_are_bounded_in_bytes_per_connection(void **) {
+  Recorder r;
+  ConnectionDriver d(config(), &r, &r);  // 1024 bytes per connection
+  const uint64_t ids[] = {2};
+  d.handle_request(incoming_call_with_channels(1, ids, 1));
+  std::string item(200, 'x');
+  for (int i = 0; i < 3; ++i) d.handle_channel(chan(2, wire::ChannelKind::Item, item.c_str()));
+  expect_lines(r.violations, {});
+  assert_true(d.channels().kept_bytes() <= 1024);
+  d.handle_channel(chan(2, wire::ChannelKind::Item, item.c_str()));  // 4 x 264 + 64 > 1024
+  assert_int_equal(r.violations.size(), 1);
+  assert_true(r.violations[0].find("ROAM_ELIMIT") == 0);
+  assert_true(d.channels().kept_bytes() <= 1024);
+}
+
+// One budget is shared by every connection of a session, so many small
+// connections cannot add up past it either.
+void kept_messages_are_bounded_in_bytes_per_session(void **) {
+  Recorder r1, r2;
+  rpc::BufferBudget session(1500);
+  DriverConfig c = config();
+  c.session_channel_budget = &session;
+  std::string item(250, 'x');  // kept at 314 bytes: 2 x 2 x 314 + 2 x 64 = 1384
+  {
+    ConnectionDriver d1(c, &r1, &r1), d2(c, &r2, &r2);
+    const uint64_t ids[] = {2};
+    d1.handle_request(incoming_call_with_channels(1, ids, 1));
+    d2.handle_request(incoming_call_with_channels(1, ids, 1));
+    for (int i = 0; i < 2; ++i) d1.handle_channel(chan(2, wire::ChannelKind::Item, item.c_str()));
+    for (int i = 0; i < 2; ++i) d2.handle_channel(chan(2, wire::ChannelKind::Item, item.c_str()));
+    expect_lines(r1.violations, {});
+    expect_lines(r2.violations, {});
+    d2.handle_channel(chan(2, wire::ChannelKind::Item, item.c_str()));
+    assert_int_equal(r2.violations.size(), 1);
+    assert_true(session.used() <= 1500);
+  }
+  assert_int_equal(session.used(), 0);  // each connection gave its bytes back
+}
+
+// Channels a call named are bound while it is served; once the application
+// answers or releases it, what was kept for ids still unbound is dropped,
+// and so is later traffic for them.
+void releasing_a_call_forgets_its_unbound_channels(void **) {
+  Recorder r;
+  ConnectionDriver d(config(), &r, &r);
+  const uint64_t ids[] = {2, 4};
+  d.handle_request(incoming_call_with_channels(1, ids, 2));
+  d.handle_channel(chan(2, wire::ChannelKind::Item, "a"));
+  d.channels().add(4, ChannelDirection::Receive, 16, (void *)"bound");
+  assert_true(d.channels().kept_bytes() > 0);
+  const uint8_t ok[] = {0x00};
+  assert_int_equal(d.reply(1, MetadataView(), ByteView(ok, 1)), ROAM_OK);
+  assert_int_equal(d.channels().kept_bytes(), 0);
+  r.take_events();
+  d.handle_channel(chan(2, wire::ChannelKind::Item, "b"));
+  d.handle_channel(chan(4, wire::ChannelKind::Item, "c"));  // bound: still delivered
+  expect_lines(r.take_events(), {"item bound 63"});
+}
+
+// A Call naming more channels than the buffer budget covers is refused as
+// a violation, before the application sees it.
+void a_call_naming_too_many_channels_is_a_violation(void **) {
+  Recorder r;
+  ConnectionDriver d(config(), &r, &r);  // 1024 bytes: 16 announced ids
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 0; i < 100; ++i) ids.push_back(2 * i + 2);
+  d.handle_request(incoming_call_with_channels(1, ids.data(), ids.size()));
+  assert_int_equal(r.violations.size(), 1);
+  expect_lines(r.take_events(), {});
+  assert_int_equal(d.calls_being_served(), 0);
+  assert_int_equal(d.channels().kept_bytes(), 0);
 }
 
 void connection_gone_ends_every_channel(void **) {
@@ -397,6 +550,9 @@ void connection_gone_ends_every_channel(void **) {
   d.channels().add(4, ChannelDirection::Receive, 4, (void *)"rx");
   d.connection_gone(ROAM_EKEEPALIVE);
   expect_lines(r.take_events(), {"end tx ROAM_EKEEPALIVE md=[]", "end rx ROAM_EKEEPALIVE md=[]"});
+  // Found by fuzz_session: a channel added from inside an end callback
+  // would never end. The table takes none once its connection is gone.
+  assert_int_equal(d.channels().add(5, ChannelDirection::Send, 4, (void *)"late"), ROAM_ECLOSED);
 }
 
 void congested_session_holds_items_until_flush(void **) {
@@ -412,6 +568,156 @@ void congested_session_holds_items_until_flush(void **) {
   uint32_t credit = 0;
   d.channels().credit(3, &credit);
   assert_int_equal(credit, 9);
+}
+
+// ---- re-entrancy: a send that ends the session inside it --------------------------------------
+//
+// The session ends inside a send when the outbound hard limit is crossed,
+// and then tells every connection it is gone, which completes and frees
+// what the driver holds. Each case below reproduces that and checks that
+// everything completes exactly once (run under ASan, a use of a freed
+// entry aborts the test).
+
+struct EndsInsideSend : Recorder {
+  ConnectionDriver *driver = nullptr;
+  // The send of this kind ends the session (as crossing the hard limit does).
+  std::string fatal;
+  int send_request(const wire::RequestMessage &m, bool force) override {
+    if (driver && fatal == wire::request_kind_name(m.kind)) return end();
+    return Recorder::send_request(m, force);
+  }
+  int send_channel(const wire::ChannelMessage &m, bool force) override {
+    if (driver && fatal == wire::channel_kind_name(m.kind)) return end();
+    return Recorder::send_channel(m, force);
+  }
+  int end() {
+    ConnectionDriver *d = driver;
+    driver = nullptr;
+    d->connection_gone(ROAM_ELIMIT);
+    return ROAM_ELIMIT;
+  }
+};
+
+void cancel_whose_send_ends_the_session_completes_the_call_once(void **) {
+  EndsInsideSend r;
+  ConnectionDriver d(config(), &r, &r);
+  r.driver = &d;
+  r.fatal = "Cancel";
+  uint64_t a = 0, b = 0;
+  d.call(9, wire::IdList(), MetadataView(), bytes("x"), (void *)"a", &a);
+  d.call(9, wire::IdList(), MetadataView(), bytes("y"), (void *)"b", &b);
+  assert_int_equal(d.cancel(a, MetadataView()), ROAM_OK);
+  std::vector<std::string> events = r.take_events();
+  assert_int_equal(count_prefix(events, "done a "), 1);
+  assert_int_equal(count_prefix(events, "done b "), 1);
+  assert_int_equal(events.size(), 2);
+  assert_string_equal(events[0].c_str(), "done a ROAM_ECANCELLED value=<empty> no-response");
+  assert_int_equal(d.cancel(a, MetadataView()), ROAM_ENOTFOUND);
+}
+
+void grant_whose_send_ends_the_session_touches_nothing_freed(void **) {
+  EndsInsideSend r;
+  ConnectionDriver d(config(), &r, &r);
+  d.channels().add(4, ChannelDirection::Receive, 2, (void *)"rx");
+  r.driver = &d;
+  r.fatal = "GrantCredit";
+  assert_int_equal(d.channels().grant(4, 8), ROAM_ELIMIT);
+  expect_lines(r.take_events(), {"end rx ROAM_ELIMIT md=[]"});
+  // The automatic grant after a delivered item takes the same path.
+  EndsInsideSend r2;
+  ConnectionDriver d2(config(), &r2, &r2);
+  d2.channels().add(4, ChannelDirection::Receive, 1, (void *)"rx2");
+  r2.driver = &d2;
+  r2.fatal = "GrantCredit";
+  d2.handle_channel(chan(4, wire::ChannelKind::Item, "a"));
+  expect_lines(r2.take_events(), {"item rx2 61", "end rx2 ROAM_ELIMIT md=[]"});
+}
+
+void item_send_that_ends_the_session_stops_the_pump(void **) {
+  EndsInsideSend r;
+  ConnectionDriver d(config(), &r, &r);
+  d.channels().add(3, ChannelDirection::Send, 0, (void *)"tx");
+  d.channels().send_item(3, bytes("a"));
+  d.channels().send_item(3, bytes("b"));
+  d.channels().close(3, MetadataView());
+  r.driver = &d;
+  r.fatal = "Item";
+  d.handle_channel(chan(3, wire::ChannelKind::GrantCredit, "", 8));
+  expect_lines(r.take_events(), {"end tx ROAM_ELIMIT md=[]"});
+}
+
+void reset_and_close_whose_send_ends_the_session_end_once(void **) {
+  EndsInsideSend r;
+  ConnectionDriver d(config(), &r, &r);
+  d.channels().add(4, ChannelDirection::Receive, 2, (void *)"rx");
+  r.driver = &d;
+  r.fatal = "Reset";
+  assert_int_equal(d.channels().reset(4, MetadataView()), ROAM_OK);
+  expect_lines(r.take_events(), {"end rx ROAM_ELIMIT md=[]"});
+
+  EndsInsideSend r2;
+  ConnectionDriver d2(config(), &r2, &r2);
+  d2.channels().add(3, ChannelDirection::Send, 4, (void *)"tx");
+  r2.driver = &d2;
+  r2.fatal = "Close";
+  assert_int_equal(d2.channels().close(3, MetadataView()), ROAM_OK);
+  expect_lines(r2.take_events(), {"end tx ROAM_ELIMIT md=[]"});
+}
+
+void reply_and_peer_cancel_whose_send_ends_the_session_answer_once(void **) {
+  EndsInsideSend r;
+  ConnectionDriver d(config(), &r, &r);
+  d.handle_request(incoming_call(2, "a"));
+  d.handle_request(incoming_call(4, "b"));
+  r.take_events();
+  r.driver = &d;
+  r.fatal = "Response";
+  const uint8_t ok[] = {0x00};
+  assert_int_equal(d.reply(2, MetadataView(), ByteView(ok, 1)), ROAM_ELIMIT);
+  expect_lines(r.take_events(), {"cancelled-by-peer id=4"});
+  expect_lines(r.take_sent(), {});  // no fallback on a session that ended
+  assert_int_equal(d.reply(4, MetadataView(), ByteView(ok, 1)), ROAM_ECLOSED);
+
+  EndsInsideSend r2;
+  ConnectionDriver d2(config(), &r2, &r2);
+  d2.handle_request(incoming_call(2, "a"));
+  r2.take_events();
+  r2.driver = &d2;
+  r2.fatal = "Response";
+  d2.handle_request(incoming_cancel(2));
+  expect_lines(r2.take_events(), {"cancelled-by-peer id=2"});
+}
+
+// ---- work, counted ---------------------------------------------------------------------------
+
+// A Call naming N channels is decoded, routed and handed to the
+// application as an array with O(N) varint reads in all: the old walk
+// re-parsed the list from its start for every id (N^2 / 2 reads).
+void channel_id_lists_are_walked_in_linear_work(void **) {
+  struct ToArray : Recorder {
+    std::vector<uint64_t> got;
+    CallDisposition on_incoming_call(const wire::RequestMessage &call) override {
+      rpc::ChannelIdArray ids(call.channels);
+      got.assign(ids.data(), ids.data() + ids.size());
+      return CallDisposition::kServed;
+    }
+  } r;
+  DriverConfig c = config();
+  c.channel_buffer_limit = 64u << 20;
+  ConnectionDriver d(c, &r, &r);
+  const uint64_t n = 20000;
+  std::vector<uint64_t> ids;
+  for (uint64_t i = 0; i < n; ++i) ids.push_back(2 * i + 1000001);
+  wire::ByteBuffer frame;
+  wire::encode_message(frame, wire::make_request(1, incoming_call_with_channels(7, ids.data(), n)));
+  uint64_t before = wire::varints_decoded_on_this_thread();
+  wire::Message m;
+  assert_int_equal(wire::decode_message(frame.data(), frame.size(), &m), ROAM_OK);
+  d.handle_request(m.request);
+  uint64_t work = wire::varints_decoded_on_this_thread() - before;
+  assert_true(r.got == ids);
+  // decode (N) + announce for binding (N) + the array (N), plus a constant.
+  assert_true(work <= 3 * n + 64);
 }
 
 void call_result_envelopes(void **) {
@@ -440,6 +746,7 @@ int main() {
       cmocka_unit_test(abandoned_reply_answers_cancelled),
       cmocka_unit_test(peer_cancel_answers_cancelled_and_refuses_the_late_reply),
       cmocka_unit_test(calls_over_our_limit_are_refused_with_cancelled),
+      cmocka_unit_test(peer_cancelled_calls_count_until_released),
       cmocka_unit_test(unserved_calls_get_unknown_method),
       cmocka_unit_test(reply_too_large_for_a_frame_becomes_cancelled),
       cmocka_unit_test(connection_gone_cancels_served_calls),
@@ -449,7 +756,18 @@ int main() {
       cmocka_unit_test(manual_credit_is_granted_by_the_user),
       cmocka_unit_test(reset_and_close_end_channels),
       cmocka_unit_test(messages_before_binding_are_kept_and_delivered_on_bind),
+      cmocka_unit_test(kept_messages_are_bounded_in_bytes_per_connection),
+      cmocka_unit_test(kept_messages_are_bounded_in_bytes_per_session),
+      cmocka_unit_test(releasing_a_call_forgets_its_unbound_channels),
+      cmocka_unit_test(a_call_naming_too_many_channels_is_a_violation),
+      cmocka_unit_test(items_beyond_credit_reset_the_channel),
       cmocka_unit_test(connection_gone_ends_every_channel),
+      cmocka_unit_test(cancel_whose_send_ends_the_session_completes_the_call_once),
+      cmocka_unit_test(grant_whose_send_ends_the_session_touches_nothing_freed),
+      cmocka_unit_test(item_send_that_ends_the_session_stops_the_pump),
+      cmocka_unit_test(reset_and_close_whose_send_ends_the_session_end_once),
+      cmocka_unit_test(reply_and_peer_cancel_whose_send_ends_the_session_answer_once),
+      cmocka_unit_test(channel_id_lists_are_walked_in_linear_work),
       cmocka_unit_test(congested_session_holds_items_until_flush),
       cmocka_unit_test(call_result_envelopes),
   };

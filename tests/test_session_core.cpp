@@ -475,12 +475,192 @@ void keepalive_timeout_ends_session(void **) {
 
 void keepalive_with_a_zero_setting_is_off(void **) {
   for (auto cfg : {keepalive_config(0, 50), keepalive_config(100, 0)}) {
+    cfg.idle_timeout_ms = 0;  // only keepalive is under test
     Established e(cfg);
     assert_int_equal(e.h.core.next_deadline(), session::SessionCore::kNoDeadline);
     e.h.advance_ms(100000);
     expect_lines(sent(e.h), {});
     expect_lines(e.h.take_events(), {});
   }
+}
+
+// ---- frame and idle timeouts ------------------------------------------------------------------
+
+// A peer that announces a big frame and then trickles one byte every 2 s
+// never completes it: the frame timeout (counted from its first byte) cuts
+// it off and tells it why.
+void frame_timeout_cuts_off_a_trickling_peer(void **) {
+  SessionConfig c = initiator_config();
+  c.frame_timeout_ms = 30000;
+  Established e(std::move(c));
+  uint64_t first_byte_at = e.h.now_us;
+  e.h.feed_bytes({0x00, 0x00, 0x00, 0x01});  // announces 16 MiB
+  assert_int_equal(e.h.core.next_deadline(), first_byte_at + 30000000);
+  int trickled = 0;
+  while (e.h.core.state() != SessionState::Ended && trickled < 100) {
+    e.h.advance_ms(2000);
+    if (e.h.core.state() == SessionState::Ended) break;
+    e.h.feed_bytes({0x5a});
+    ++trickled;
+  }
+  assert_int_equal(e.h.now_us - first_byte_at, 30000000);  // at the deadline, not later
+  assert_int_equal(trickled, 14);
+  expect_lines(sent(e.h), {"conn 0 ProtocolError{\"frame timeout: frame of 16777216 bytes not "
+                           "completed within 30000 ms (14 bytes received)\"}"});
+  expect_lines(e.h.take_events(),
+               {"closed conn=0 origin=session reason=ROAM_ETIMEDOUT md=[]",
+                "ended ROAM_ETIMEDOUT: frame timeout: frame of 16777216 bytes not completed within "
+                "30000 ms (14 bytes received)"});
+}
+
+// The timeout covers one frame: each new frame gets its own, from its first
+// byte, and whole frames in between are no progress problem at all.
+void frame_timeout_restarts_with_each_frame(void **) {
+  SessionConfig c = initiator_config();
+  c.frame_timeout_ms = 1000;
+  Established e(std::move(c));
+  wire::ByteBuffer two;
+  for (uint64_t nonce : {1, 2}) {
+    size_t mark = frame::begin_frame(two);
+    wire::encode_message(two, wire::make_ping(nonce));
+    frame::finish_frame(two, mark);
+  }
+  std::vector<uint8_t> bytes(two.data(), two.data() + two.size());
+  size_t first_len = bytes.size() / 2;
+  // Half of frame 1, and 900 ms later the rest of it plus half of frame 2.
+  e.h.feed_bytes(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 2));
+  e.h.advance_ms(900);
+  e.h.feed_bytes(std::vector<uint8_t>(bytes.begin() + 2, bytes.begin() + first_len + 2));
+  assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 1000000);  // frame 2's own clock
+  e.h.advance_ms(999);
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+  e.h.feed_bytes(std::vector<uint8_t>(bytes.begin() + first_len + 2, bytes.end()));
+  expect_lines(sent(e.h), {"conn 0 Pong{nonce 1}", "conn 0 Pong{nonce 2}"});
+  // Nothing pending: no frame deadline (the idle one is minutes away).
+  assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 300000000);
+  e.h.advance_ms(5000);
+  expect_lines(e.h.take_events(), {});
+}
+
+// It runs during the handshake too: a Hello trickled byte by byte.
+void frame_timeout_applies_during_the_handshake(void **) {
+  SessionConfig c = acceptor_config();
+  c.handshake_timeout_ms = 0;  // only the frame timeout is under test
+  c.frame_timeout_ms = 500;
+  SessionHarness h(std::move(c));
+  h.start();
+  assert_int_equal(h.core.next_deadline(), session::SessionCore::kNoDeadline);
+  h.feed_bytes({0x06, 0x00});  // half a header
+  assert_int_equal(h.core.next_deadline(), h.now_us + 500000);
+  h.advance_ms(500);
+  expect_lines(sent(h), {"conn 0 ProtocolError{\"frame timeout: frame header not completed within "
+                         "500 ms\"}"});
+  expect_lines(h.take_events(),
+               {"ended ROAM_ETIMEDOUT: frame timeout: frame header not completed within 500 ms"});
+}
+
+void idle_timeout_ends_a_quiet_session(void **) {
+  SessionConfig c = initiator_config();
+  c.idle_timeout_ms = 60000;
+  Established e(std::move(c));
+  assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 60000000);
+  e.h.advance_ms(59999);
+  expect_lines(e.h.take_events(), {});
+  e.h.advance_ms(1);
+  expect_lines(sent(e.h),
+               {"conn 0 ProtocolError{\"idle timeout: no frame received for 60000 ms\"}"});
+  expect_lines(e.h.take_events(), {"closed conn=0 origin=session reason=ROAM_ETIMEDOUT md=[]",
+                                   "ended ROAM_ETIMEDOUT: idle timeout: no frame received for "
+                                   "60000 ms"});
+}
+
+// Quiet is not idle while work is in progress above the core (a long call
+// being served, a call awaiting its response): the session stays up and the
+// idle clock restarts; once the work is done, the timeout applies again.
+void work_in_progress_holds_off_the_idle_timeout(void **) {
+  SessionConfig c = initiator_config();
+  c.idle_timeout_ms = 60000;
+  Established e(std::move(c));
+  e.h.recorder.busy = true;
+  e.h.advance_ms(60000);
+  e.h.advance_ms(60000);
+  expect_lines(e.h.take_events(), {});
+  assert_true(e.h.core.state() == SessionState::Established);
+  e.h.recorder.busy = false;
+  e.h.advance_ms(60000);
+  std::vector<std::string> ev = e.h.take_events();
+  assert_true(!ev.empty() && ev.back().rfind("ended ROAM_ETIMEDOUT: idle timeout", 0) == 0);
+}
+
+// Any inbound frame is traffic: the idle clock restarts with each one.
+void inbound_frames_reset_the_idle_timeout(void **) {
+  SessionConfig c = initiator_config();
+  c.idle_timeout_ms = 60000;
+  Established e(std::move(c));
+  for (int i = 0; i < 5; ++i) {
+    e.h.advance_ms(59000);
+    e.h.feed(wire::make_ping(static_cast<uint64_t>(i)));
+  }
+  e.h.feed(wire::make_request(0, call(1, "x")));
+  assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 60000000);
+  // Bytes of a frame not yet complete are not a frame.
+  e.h.advance_ms(30000);
+  e.h.feed_bytes({0x10, 0x00});
+  e.h.advance_ms(29999);
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+  e.h.advance_ms(1);
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Ended);
+  assert_int_equal(e.h.core.end_error(), ROAM_ETIMEDOUT);
+}
+
+// Keepalive keeps a quiet session alive: the peer's Pongs are traffic.
+void keepalive_pongs_keep_an_idle_session_alive(void **) {
+  SessionConfig c = keepalive_config(20000, 10000);
+  c.idle_timeout_ms = 60000;
+  Established e(std::move(c));
+  for (uint64_t nonce = 1; nonce <= 10; ++nonce) {
+    e.h.advance_ms(20000);
+    expect_lines(sent(e.h), {"conn 0 Ping{nonce " + std::to_string(nonce) + "}"});
+    e.h.feed(wire::make_pong(0, nonce));
+  }
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+}
+
+void frame_and_idle_timeouts_defaults_and_zero(void **) {
+  SessionConfig defaults;
+  assert_int_equal(defaults.frame_timeout_ms, 30000);
+  assert_int_equal(defaults.idle_timeout_ms, 300000);
+  {
+    Established e;  // defaults
+    assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 300000000);
+    e.h.feed_bytes({0x10});
+    assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 30000000);
+  }
+  SessionConfig off = initiator_config();
+  off.frame_timeout_ms = 0;
+  off.idle_timeout_ms = 0;
+  Established e(std::move(off));
+  e.h.feed_bytes({0x00, 0x00, 0x00, 0x01, 0x01});
+  assert_int_equal(e.h.core.next_deadline(), session::SessionCore::kNoDeadline);
+  e.h.advance_ms(24ull * 3600 * 1000);
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+}
+
+// Reading paused by us (proxy backpressure) is not the peer's stall.
+void paused_reading_stops_the_frame_and_idle_clocks(void **) {
+  SessionConfig c = initiator_config();
+  c.frame_timeout_ms = 1000;
+  c.idle_timeout_ms = 5000;
+  Established e(std::move(c));
+  e.h.feed_bytes({0x10, 0x00});
+  e.h.core.set_reading_paused(true, e.h.now_us);
+  assert_int_equal(e.h.core.next_deadline(), session::SessionCore::kNoDeadline);
+  e.h.advance_ms(60000);
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+  e.h.core.set_reading_paused(false, e.h.now_us);
+  assert_int_equal(e.h.core.next_deadline(), e.h.now_us + 1000000);
+  e.h.advance_ms(1000);
+  assert_int_equal(e.h.core.end_error(), ROAM_ETIMEDOUT);
 }
 
 // ---- root liveness, shutdown, end of stream -------------------------------------------------
@@ -643,6 +823,30 @@ void outbound_backpressure_soft_and_hard_limits(void **) {
                              "not reading"});
 }
 
+// Hardening: a ConnectionClose that crosses the outbound hard limit ends the
+// session inside close_connection(). The closed connection is still
+// reported exactly once, and before the session's end.
+void close_whose_send_crosses_the_hard_limit_reports_the_close_first(void **) {
+  SessionConfig c = initiator_config();
+  c.outbound_soft_limit = 100;
+  c.outbound_hard_limit = 200;
+  Established e(std::move(c));
+  uint64_t id = 0;
+  e.h.core.open_connection({Parity::Odd, 64}, MetadataView(), &id);
+  e.h.feed(wire::make_connection_accept(id, {Parity::Even, 64}, MetadataView()));
+  e.h.sent();
+  e.h.take_events();
+  e.h.core.set_transport_backlog(195);  // the peer stopped reading
+  assert_int_equal(e.h.core.close_connection(id, MetadataView()), ROAM_OK);
+  std::vector<std::string> ev = e.h.take_events();
+  assert_true(ev.size() >= 2);
+  assert_string_equal(ev[0].c_str(), "closed conn=1 origin=local reason=ROAM_OK md=[]");
+  assert_true(ev.back().rfind("ended ROAM_ELIMIT", 0) == 0);
+  size_t closes = 0;
+  for (const std::string &line : ev) closes += line.rfind("closed conn=1 ", 0) == 0;
+  assert_int_equal(closes, 1);
+}
+
 void shutdown_from_a_callback_stops_processing_the_read(void **) {
   Established e;
   e.h.recorder.on_request_hook = [&](uint64_t, const wire::RequestMessage &) { e.h.core.shutdown(); };
@@ -698,6 +902,15 @@ int main() {
       cmocka_unit_test(keepalive_stale_nonce_is_ignored),
       cmocka_unit_test(keepalive_timeout_ends_session),
       cmocka_unit_test(keepalive_with_a_zero_setting_is_off),
+      cmocka_unit_test(frame_timeout_cuts_off_a_trickling_peer),
+      cmocka_unit_test(frame_timeout_restarts_with_each_frame),
+      cmocka_unit_test(frame_timeout_applies_during_the_handshake),
+      cmocka_unit_test(idle_timeout_ends_a_quiet_session),
+      cmocka_unit_test(work_in_progress_holds_off_the_idle_timeout),
+      cmocka_unit_test(inbound_frames_reset_the_idle_timeout),
+      cmocka_unit_test(keepalive_pongs_keep_an_idle_session_alive),
+      cmocka_unit_test(frame_and_idle_timeouts_defaults_and_zero),
+      cmocka_unit_test(paused_reading_stops_the_frame_and_idle_clocks),
       cmocka_unit_test(releasing_root_with_no_virtual_connection_ends_session),
       cmocka_unit_test(releasing_root_waits_for_the_last_virtual_connection),
       cmocka_unit_test(shutdown_ends_session_and_closes_every_connection),
@@ -709,6 +922,7 @@ int main() {
       cmocka_unit_test(metadata_over_the_maximum_is_refused),
       cmocka_unit_test(outbound_backpressure_soft_and_hard_limits),
       cmocka_unit_test(shutdown_from_a_callback_stops_processing_the_read),
+      cmocka_unit_test(close_whose_send_crosses_the_hard_limit_reports_the_close_first),
   };
   return cmocka_run_group_tests_name("session_core", tests, nullptr, nullptr);
 }

@@ -151,7 +151,9 @@ void decoded_fields_are_views_into_the_frame(void **) {
   assert_true(m.request.payload.data >= lo && m.request.payload.data + 2 == hi);
   assert_true(m.request.metadata.entries().data > lo && m.request.metadata.entries().data < hi);
   assert_int_equal(m.request.channels.count(), 2);
-  assert_true(m.request.channels.at(0) == 3 && m.request.channels.at(1) == 5);
+  uint64_t ids[2] = {0, 0};
+  m.request.channels.copy_to(ids);
+  assert_true(ids[0] == 3 && ids[1] == 5);
   MetadataEntry e;
   assert_true(m.request.metadata.find("k", &e));
   assert_true(e.string_value() == "v");

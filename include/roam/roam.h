@@ -180,11 +180,42 @@ ROAM_EXPORT int roam_options_set_max_metadata_size(roam_options *opts, uint32_t 
 /* Most virtual connections alive at once, both directions, pending
  * included (default 4096). Inbound opens past it are rejected. */
 ROAM_EXPORT int roam_options_set_max_connections(roam_options *opts, uint32_t n);
+/* Bytes kept for channels a served call named but the application has not
+ * bound yet (items that arrive before roam_conn_channel_bind), per virtual
+ * connection and for the whole session. Defaults 4 MiB / 16 MiB; 0 for
+ * either keeps its default. A peer past either gets a ProtocolError and
+ * the session ends with ROAM_ELIMIT. Bind a call's channels before
+ * answering or releasing it: after that, traffic for ids still unbound is
+ * dropped. */
+ROAM_EXPORT int roam_options_set_channel_buffer_limits(roam_options *opts,
+                                                       size_t per_connection,
+                                                       size_t per_session);
 /* Outbound bytes not yet written to the socket: above `soft` sends return
  * ROAM_EAGAIN until the writable callback; above `hard` (a peer that reads
  * nothing, not even control replies) the session ends with ROAM_ELIMIT.
  * Defaults 4 MiB / 64 MiB; soft must be below hard. */
 ROAM_EXPORT int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard);
+/* A frame whose first byte has arrived must be complete within timeout_ms
+ * (default 30000; 0 = no limit). A peer that stalls or trickles inside a
+ * frame gets a ProtocolError and the session ends with ROAM_ETIMEDOUT. Raise
+ * it if large frames cross slow links (16 MiB in 30 s needs ~560 KB/s). */
+ROAM_EXPORT int roam_options_set_frame_timeout(roam_options *opts, uint32_t timeout_ms);
+/* An established session that receives no frame at all for timeout_ms
+ * (default 300000 = 5 min; 0 = never) while nothing is in progress on it
+ * (no call awaiting a response or being served, no channel open, no proxy)
+ * sends a ProtocolError and ends with ROAM_ETIMEDOUT. Every frame counts,
+ * Pings and Pongs included. A quiet session with work in progress (a long
+ * call) stays up; keepalive is what detects a dead peer under it. */
+ROAM_EXPORT int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeout_ms);
+/* For listeners: the most sessions a listener keeps at once, counted from
+ * accept until the session ends (default 10000), and of those the most
+ * still in handshake (default 1024); 0 keeps a default. A connection over
+ * either is accepted only to be refused: it gets a ProtocolError ("server
+ * busy: at the limit of N sessions" / "... N sessions in handshake") and
+ * is closed; no session is made and the accept callback does not run.
+ * roam_listener_stat() counts refusals. */
+ROAM_EXPORT int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
+                                                 uint32_t max_handshaking);
 /* TESTING ONLY: send this protocol version in Hello instead of 7, to check
  * how a peer rejects a version mismatch. Never use in production. */
 ROAM_EXPORT int roam_options_set_protocol_version_for_testing(roam_options *opts,
@@ -196,6 +227,11 @@ ROAM_EXPORT int roam_options_set_protocol_version_for_testing(roam_options *opts
  * thread that drives sessions. It either owns a new loop (roam_runtime_new,
  * for programs and FFI users without a loop) or borrows yours
  * (roam_runtime_new_with_loop).
+ *
+ * The first runtime a process creates sets SIGPIPE to SIG_IGN if it still
+ * has its default action (which would kill the process when a peer closes a
+ * socket we are writing to); a handler the program installed is left alone. Writes to a
+ * closed peer then fail with EPIPE, which ends that session only.
  */
 typedef struct roam_runtime roam_runtime;
 typedef void (*roam_work_cb)(roam_runtime *rt, void *user_data);
@@ -215,7 +251,13 @@ ROAM_EXPORT int roam_runtime_run(roam_runtime *rt);
 ROAM_EXPORT int roam_runtime_run_once(roam_runtime *rt);
 /* One loop iteration without waiting (for polling from another loop). */
 ROAM_EXPORT int roam_runtime_run_nowait(roam_runtime *rt);
-/* Makes roam_runtime_run() return soon. Any thread. */
+/* Makes the active roam_runtime_run() (or run_once / run_nowait) return
+ * soon. A stop is never lost: requested while no run is active, it makes
+ * the next run call return promptly (after running work already posted).
+ * It is used up by the one run it ends; later runs are not affected.
+ * Thread-safe, and async-signal-safe: it takes no lock, allocates nothing
+ * and preserves errno, so a SIGINT handler may call it. Not after
+ * roam_runtime_free(). */
 ROAM_EXPORT int roam_runtime_stop(roam_runtime *rt);
 /* Runs cb(rt, user_data) on the loop thread at its next iteration (a loop
  * blocked waiting for I/O is woken). Any thread. */
@@ -655,6 +697,14 @@ ROAM_EXPORT int roam_listener_new(roam_runtime *rt, const char *address,
 ROAM_EXPORT int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len);
 /* The bound TCP port (ROAM_EINVAL for Unix listeners). */
 ROAM_EXPORT int roam_listener_port(const roam_listener *l);
+/* Counters for roam_listener_stat(). */
+enum roam_listener_stat_kind {
+  ROAM_LISTENER_STAT_SESSIONS = 0,    /* accepted sessions not ended yet */
+  ROAM_LISTENER_STAT_HANDSHAKING = 1, /* of those, still in handshake */
+  ROAM_LISTENER_STAT_ACCEPTED = 2,    /* sessions handed to the accept callback */
+  ROAM_LISTENER_STAT_REFUSED = 3      /* connections refused over a limit */
+};
+ROAM_EXPORT int roam_listener_stat(const roam_listener *l, int which, uint64_t *value);
 /* Stops accepting (a Unix socket file it created is removed). Sessions
  * already accepted are not affected. */
 ROAM_EXPORT int roam_listener_close(roam_listener *l, roam_listener_close_cb cb,

@@ -28,7 +28,8 @@ enum roam_error {
   ROAM_EPROTO = -9,      /* the peer violated the protocol */
   ROAM_EVERSION = -10,   /* protocol version mismatch */
   ROAM_EHANDSHAKE = -11, /* unexpected message during the handshake */
-  ROAM_ETIMEDOUT = -12,  /* the handshake did not complete in time */
+  ROAM_ETIMEDOUT = -12,  /* a deadline passed: the handshake, a frame in
+                          * progress, or an idle peer (see the reason) */
   ROAM_EKEEPALIVE = -13, /* no Pong before the keepalive deadline */
   ROAM_EEOF = -14,       /* the peer closed the transport */
   ROAM_EIO = -15,        /* transport error (the session reason has detail) */

@@ -43,12 +43,12 @@ int finish_reply(roam_reply *reply, const roam_metadata *md, ByteView ret) {
   roam_conn *conn = reply->conn;
   int rc = ROAM_ECLOSED;
   if (conn != nullptr && conn->driver) {
-    conn->replies.erase(reply);
+    conn->replies.erase(reply->request_id);
     rc = conn->session->as_user_call([&] {
       return conn->driver->reply(reply->request_id, roam::capi::view_of(md), ret);
     });
   }
-  delete reply;
+  roam_reply::retire(reply);
   return rc;
 }
 
@@ -142,13 +142,13 @@ int roam_reply_release(roam_reply *reply) {
   if (reply == nullptr) return ROAM_EINVAL;
   roam_conn *conn = reply->conn;
   if (conn != nullptr && conn->driver) {
-    conn->replies.erase(reply);
+    conn->replies.erase(reply->request_id);
     conn->session->as_user_call([&] {
       conn->driver->abandon_reply(reply->request_id);
       return ROAM_OK;
     });
   }
-  delete reply;
+  roam_reply::retire(reply);
   return ROAM_OK;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "capi/session_handle.hpp"
+#include "rpc/channel_id_array.hpp"
 
 using roam::rpc::ConnectionDriver;
 using roam::rpc::DriverConfig;
@@ -17,25 +18,10 @@ std::shared_ptr<std::vector<uint8_t>> keep_bytes(ByteView v) {
   return std::make_shared<std::vector<uint8_t>>(v.data, v.data + v.size);
 }
 
-// Channel ids of a call as an array, without allocating for the usual few.
-struct ChannelIds {
-  explicit ChannelIds(const roam::wire::IdList &ids) {
-    if (ids.count() > 8) big.resize(ids.count());
-    uint64_t *out = ids.count() > 8 ? big.data() : small;
-    for (uint64_t i = 0; i < ids.count(); ++i) out[i] = ids.at(i);
-    data = ids.empty() ? nullptr : out;
-    count = ids.count();
-  }
-  uint64_t small[8];
-  std::vector<uint64_t> big;
-  const uint64_t *data;
-  size_t count;
-};
-
 }  // namespace
 
 roam_conn::~roam_conn() {
-  for (roam_reply *r : replies) r->conn = nullptr;
+  for (auto &kv : replies) kv.second->conn = nullptr;
 }
 
 void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
@@ -44,12 +30,14 @@ void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
   config.local_parity = local.parity;
   config.local_max_concurrent = local.max_concurrent_requests;
   config.peer_max_concurrent = peer.max_concurrent_requests;
+  config.channel_buffer_limit = session->core.config().channel_buffer_per_connection;
+  config.session_channel_budget = &session->channel_budget;
   driver = std::make_unique<ConnectionDriver>(config, this, this);
 }
 
 void roam_conn::gone(int reason) {
   if (driver) driver->connection_gone(reason);
-  for (roam_reply *r : replies) r->conn = nullptr;
+  for (auto &kv : replies) kv.second->conn = nullptr;
   replies.clear();
 }
 
@@ -77,6 +65,10 @@ int roam_conn::send_request(const roam::wire::RequestMessage &m, bool force) {
 
 int roam_conn::send_channel(const roam::wire::ChannelMessage &m, bool force) {
   return session->core.send_channel(id, m, force);
+}
+
+void roam_conn::protocol_violation(int code, std::string reason) {
+  session->core.protocol_violation(code, std::move(reason));
 }
 
 // ---- RpcEvents: out to the application ------------------------------------------------
@@ -114,24 +106,52 @@ roam::rpc::RpcEvents::CallDisposition roam_conn::on_incoming_call(
   reply->conn = this;
   reply->request_id = m.id;
   reply->method_id = m.method_id;
-  replies.insert(reply);
-  ChannelIds channels(m.channels);
-  roam_metadata md(m.metadata);
-  fn(this, ud, reply, m.method_id, channels.data, channels.count, &md, m.payload.data,
-     m.payload.size);
+  replies[m.id] = reply;
+  roam_session *s = session;
+  if (!s->deferring()) {
+    roam::rpc::ChannelIdArray channels(m.channels);
+    roam_metadata md(m.metadata);
+    fn(this, ud, reply, m.method_id, channels.data(), channels.size(), &md, m.payload.data,
+       m.payload.size);
+    return CallDisposition::kServed;
+  }
+  // Earlier events are still queued: this one waits its turn, with copies.
+  auto channels = std::make_shared<std::vector<uint64_t>>(m.channels.count());
+  m.channels.copy_to(channels->data());
+  auto md = s->keepable(m.metadata);
+  auto args = keep_bytes(m.payload);
+  uint64_t method = m.method_id;
+  roam_conn *self = this;
+  ++reply->queued_events;
+  s->deliver([self, s, reply, method, channels, md, args] {
+    --reply->queued_events;
+    roam_call_cb now = self->serve_fn ? self->serve_fn : s->on_call_cb.fn;
+    void *now_ud = self->serve_fn ? self->serve_user_data : s->on_call_cb.user_data;
+    if (now == nullptr) {
+      roam_reply_release(reply);  // the handler went away meanwhile: answer Cancelled
+      return;
+    }
+    now(self, now_ud, reply, method, channels->empty() ? nullptr : channels->data(),
+        channels->size(), md.get(), args->data(), args->size());
+  });
   return CallDisposition::kServed;
 }
 
 void roam_conn::on_served_call_cancelled(uint64_t request_id) {
-  roam_reply *reply = nullptr;
-  for (roam_reply *r : replies) {
-    if (r->request_id == request_id) reply = r;
-  }
-  if (reply == nullptr || session->on_call_cancelled_cb.fn == nullptr) return;
+  auto it = replies.find(request_id);
+  if (it == replies.end() || session->on_call_cancelled_cb.fn == nullptr) return;
+  roam_reply *reply = it->second;
   roam_session *s = session;
   // The reply stays the user's to release; it may be detached (conn gone)
-  // by the time a deferred callback runs, which is fine.
+  // by the time a deferred callback runs, which is fine; if the user
+  // answered it meanwhile, there is nothing left to tell.
+  ++reply->queued_events;
   s->deliver([s, reply] {
+    --reply->queued_events;
+    if (reply->answered) {
+      roam_reply::retire(reply);
+      return;
+    }
     if (s->on_call_cancelled_cb.fn) s->on_call_cancelled_cb.fn(reply, s->on_call_cancelled_cb.user_data);
   });
 }
@@ -184,18 +204,50 @@ void roam_conn::on_unrouted_request(const roam::wire::RequestMessage &m) {
 bool roam_conn::on_unrouted_channel(const roam::wire::ChannelMessage &m) {
   roam_session *s = session;
   if (s->on_channel_cb.fn == nullptr) return false;
-  roam_metadata md(m.metadata);
-  s->on_channel_cb.fn(this, s->on_channel_cb.user_data, static_cast<int>(m.kind), m.id, &md,
-                      m.item.data, m.item.size, m.additional);
+  int kind = static_cast<int>(m.kind);
+  uint64_t channel_id = m.id;
+  uint32_t additional = m.additional;
+  roam_conn *self = this;
+  if (!s->deferring()) {
+    roam_metadata md(m.metadata);
+    s->on_channel_cb.fn(this, s->on_channel_cb.user_data, kind, channel_id, &md, m.item.data, m.item.size,
+                        additional);
+    return true;
+  }
+  auto md = s->keepable(m.metadata);
+  auto item = keep_bytes(m.item);
+  s->deliver([s, self, kind, channel_id, md, item, additional] {
+    if (s->on_channel_cb.fn) {
+      s->on_channel_cb.fn(self, s->on_channel_cb.user_data, kind, channel_id, md.get(), item->data(),
+                          item->size(), additional);
+    }
+  });
   return true;
 }
 
 void roam_conn::deliver_raw_request(const roam::wire::RequestMessage &m) {
   roam_session *s = session;
   if (s->on_request_cb.fn == nullptr) return;
-  ChannelIds channels(m.channels);
-  roam_metadata md(m.metadata);
-  s->on_request_cb.fn(this, s->on_request_cb.user_data, static_cast<int>(m.kind), m.id,
-                      m.method_id, channels.data, channels.count, &md, m.payload.data,
-                      m.payload.size);
+  int kind = static_cast<int>(m.kind);
+  uint64_t request_id = m.id;
+  uint64_t method = m.method_id;
+  if (!s->deferring()) {
+    roam::rpc::ChannelIdArray channels(m.channels);
+    roam_metadata md(m.metadata);
+    s->on_request_cb.fn(this, s->on_request_cb.user_data, kind, request_id, method, channels.data(),
+                        channels.size(), &md, m.payload.data, m.payload.size);
+    return;
+  }
+  auto channels = std::make_shared<std::vector<uint64_t>>(m.channels.count());
+  m.channels.copy_to(channels->data());
+  auto md = s->keepable(m.metadata);
+  auto payload = keep_bytes(m.payload);
+  roam_conn *self = this;
+  s->deliver([s, self, kind, request_id, method, channels, md, payload] {
+    if (s->on_request_cb.fn) {
+      s->on_request_cb.fn(self, s->on_request_cb.user_data, kind, request_id, method,
+                          channels->empty() ? nullptr : channels->data(), channels->size(),
+                          md.get(), payload->data(), payload->size());
+    }
+  });
 }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <memory>
-#include <set>
+#include <unordered_map>
 
 #include "roam/roam.h"
 #include "rpc/connection_driver.hpp"
@@ -22,6 +22,20 @@ struct roam_reply {
   uint64_t request_id = 0;
   uint64_t method_id = 0;
   void *user_data = nullptr;
+  // Callbacks about this reply waiting in the session's event queue. The
+  // user may answer (and so free) it before they run: it then stays
+  // allocated, marked answered, until the last of them has been skipped.
+  int queued_events = 0;
+  bool answered = false;
+
+  // The user is done with it (answered or released).
+  static void retire(roam_reply *r) {
+    if (r->queued_events == 0) {
+      delete r;
+    } else {
+      r->answered = true;
+    }
+  }
 };
 
 struct roam_channel {
@@ -55,12 +69,15 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   roam_call_cb serve_fn = nullptr;
   void *serve_user_data = nullptr;
   roam_conn *proxy_peer = nullptr;
-  std::set<roam_reply *> replies;
+  // Outstanding served calls by request id: the peer's Cancel finds its
+  // reply in O(1), however many are held.
+  std::unordered_map<uint64_t, roam_reply *> replies;
 
  private:
   // RpcSink
   int send_request(const roam::wire::RequestMessage &m, bool force) override;
   int send_channel(const roam::wire::ChannelMessage &m, bool force) override;
+  void protocol_violation(int code, std::string reason) override;
   // RpcEvents
   void on_call_done(void *token, int status, const roam::wire::MetadataView *response_md,
                     roam::wire::ByteView value) override;

@@ -1,14 +1,22 @@
-// roam_listener_* — accepting transports and turning each into a session.
+// roam_listener_* — accepting transports and turning each into a session,
+// or, over the listener's caps, turning the connection away.
+#include <cinttypes>
 #include <cstring>
 #include <new>
 
+#include "capi/listener_tally.hpp"
 #include "capi/options_handle.hpp"
 #include "capi/session_handle.hpp"
+#include "common/format.hpp"
+#include "frame/frame_writer.hpp"
+#include "wire/message_codec.hpp"
 
 struct roam_listener final : roam::uvio::ListenerEvents {
   roam_listener(roam_runtime *runtime, const roam_options *opts)
       : rt(runtime),
         config(roam::capi::config_for(opts, roam::session::Role::Acceptor)),
+        max_sessions(opts ? opts->max_sessions : roam_options::kDefaultMaxSessions),
+        max_handshaking(opts ? opts->max_handshaking : roam_options::kDefaultMaxHandshaking),
         listener(*runtime->loop, this) {
     ++rt->live_handles;
   }
@@ -18,6 +26,17 @@ struct roam_listener final : roam::uvio::ListenerEvents {
     if (closing) return;
     if (status != 0) {
       if (cb) cb(this, user_data, ROAM_EIO, nullptr);
+      return;
+    }
+    // Over a cap the connection is accepted only to be told so: no session
+    // is made and the accept callback does not hear of it.
+    if (tally.sessions() >= max_sessions) {
+      refuse(roam::format("server busy: at the limit of %" PRIu32 " sessions", max_sessions));
+      return;
+    }
+    if (tally.handshaking() >= max_handshaking) {
+      refuse(roam::format("server busy: at the limit of %" PRIu32 " sessions in handshake",
+                          max_handshaking));
       return;
     }
     auto *s = new (std::nothrow) roam_session(rt, config);
@@ -31,6 +50,7 @@ struct roam_listener final : roam::uvio::ListenerEvents {
       if (cb) cb(this, user_data, rc, nullptr);
       return;
     }
+    tally.add(s);
     // The callback registers the session's callbacks; nothing is read
     // before it returns.
     if (cb) {
@@ -40,8 +60,22 @@ struct roam_listener final : roam::uvio::ListenerEvents {
     }
   }
 
+  // The peer gets a ProtocolError saying why (a roam client ends its
+  // handshake with ROAM_EPEERERROR and this text), then the socket closes.
+  void refuse(const std::string &why) {
+    tally.refused();
+    roam::wire::ByteBuffer farewell;
+    size_t mark = roam::frame::begin_frame(farewell);
+    roam::wire::encode_message(farewell, roam::wire::make_protocol_error(why));
+    roam::frame::finish_frame(farewell, mark);
+    listener.refuse(farewell.view());
+  }
+
   roam_runtime *rt;
   roam::session::SessionConfig config;
+  uint32_t max_sessions;
+  uint32_t max_handshaking;
+  roam::capi::ListenerTally tally;
   roam::uvio::StreamListener listener;
   roam_accept_cb cb = nullptr;
   void *user_data = nullptr;
@@ -84,6 +118,26 @@ int roam_listener_port(const roam_listener *l) {
     return ROAM_EINVAL;
   }
   return l->listener.bound_address().port;
+}
+
+int roam_listener_stat(const roam_listener *l, int which, uint64_t *value) {
+  if (l == nullptr || value == nullptr) return ROAM_EINVAL;
+  switch (which) {
+    case ROAM_LISTENER_STAT_SESSIONS:
+      *value = l->tally.sessions();
+      return ROAM_OK;
+    case ROAM_LISTENER_STAT_HANDSHAKING:
+      *value = l->tally.handshaking();
+      return ROAM_OK;
+    case ROAM_LISTENER_STAT_ACCEPTED:
+      *value = l->tally.accepted();
+      return ROAM_OK;
+    case ROAM_LISTENER_STAT_REFUSED:
+      *value = l->tally.refused_count();
+      return ROAM_OK;
+    default:
+      return ROAM_EINVAL;
+  }
 }
 
 int roam_listener_close(roam_listener *l, roam_listener_close_cb cb, void *user_data) {

@@ -82,10 +82,41 @@ int roam_options_set_max_connections(roam_options *opts, uint32_t n) {
   return ROAM_OK;
 }
 
+int roam_options_set_channel_buffer_limits(roam_options *opts, size_t per_connection,
+                                           size_t per_session) {
+  if (!opts) return ROAM_EINVAL;
+  roam::session::SessionConfig defaults;
+  opts->config.channel_buffer_per_connection =
+      per_connection ? per_connection : defaults.channel_buffer_per_connection;
+  opts->config.channel_buffer_per_session =
+      per_session ? per_session : defaults.channel_buffer_per_session;
+  return ROAM_OK;
+}
+
 int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard) {
   if (!opts || soft == 0 || soft >= hard) return ROAM_EINVAL;
   opts->config.outbound_soft_limit = soft;
   opts->config.outbound_hard_limit = hard;
+  return ROAM_OK;
+}
+
+int roam_options_set_frame_timeout(roam_options *opts, uint32_t timeout_ms) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.frame_timeout_ms = timeout_ms;
+  return ROAM_OK;
+}
+
+int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeout_ms) {
+  if (!opts) return ROAM_EINVAL;
+  opts->config.idle_timeout_ms = timeout_ms;
+  return ROAM_OK;
+}
+
+int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
+                                     uint32_t max_handshaking) {
+  if (!opts) return ROAM_EINVAL;
+  opts->max_sessions = max_sessions ? max_sessions : roam_options::kDefaultMaxSessions;
+  opts->max_handshaking = max_handshaking ? max_handshaking : roam_options::kDefaultMaxHandshaking;
   return ROAM_OK;
 }
 

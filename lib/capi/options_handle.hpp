@@ -5,8 +5,21 @@
 #include "session/session_config.hpp"
 
 struct roam_options {
+  // A listener's caps (ignored by other ways of making a session). Every
+  // session costs memory and a socket until it ends, so a listener bounds
+  // how many it keeps: 10000 covers a busy server (each idle session is a
+  // few KiB here, plus the kernel's socket buffers) while stopping a flood
+  // of connections from taking the process's memory and descriptors. Those
+  // still in handshake are bounded tighter: they have proven nothing yet,
+  // and 1024 is far more than honest clients need at once (a handshake
+  // takes about one round trip) while a slow-loris flood stays a few MiB.
+  static constexpr uint32_t kDefaultMaxSessions = 10000;
+  static constexpr uint32_t kDefaultMaxHandshaking = 1024;
+
   int role = ROAM_ROLE_DEFAULT;
   roam::session::SessionConfig config = defaults();
+  uint32_t max_sessions = kDefaultMaxSessions;
+  uint32_t max_handshaking = kDefaultMaxHandshaking;
 
   static roam::session::SessionConfig defaults() {
     roam::session::SessionConfig c;

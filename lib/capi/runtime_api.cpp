@@ -1,5 +1,7 @@
 // roam_runtime_* — owning or borrowing a libuv loop, running it, and the
 // thread-safe entry points (post, wake, stop).
+#include <signal.h>
+
 #include <new>
 
 #include "capi/runtime_handle.hpp"
@@ -8,9 +10,28 @@ using roam::uvio::EventLoop;
 
 namespace {
 
+// A write to a socket the peer already closed raises SIGPIPE, whose default
+// action kills the process: a peer hanging up must never do that. libuv
+// writes with writev(), which has no per-call MSG_NOSIGNAL, so the signal is
+// ignored process-wide, unless the program installed a handler of its own.
+// Done once per process (the first runtime), so runtimes created on several
+// threads at once do not race on the disposition.
+void ignore_sigpipe_unless_handled() {
+  static const bool done = [] {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
+        current.sa_handler == SIG_DFL) {
+      signal(SIGPIPE, SIG_IGN);
+    }
+    return true;
+  }();
+  (void)done;
+}
+
 int create(uv_loop_t *borrowed, roam_runtime **out) {
   if (out == nullptr) return ROAM_EINVAL;
   *out = nullptr;
+  ignore_sigpipe_unless_handled();
   auto *rt = new (std::nothrow) roam_runtime();
   if (rt == nullptr) return ROAM_ENOMEM;
   rt->loop = std::make_unique<EventLoop>(borrowed);

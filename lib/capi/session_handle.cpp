@@ -19,12 +19,14 @@ constexpr uint64_t kLingerUs = 2 * 1000 * 1000;
 roam_session::roam_session(roam_runtime *runtime, roam::session::SessionConfig config)
     : rt(runtime),
       core(std::move(config), this),
+      channel_budget(core.config().channel_buffer_per_session),
       transport_(*runtime->loop, this),
       timer_(*runtime->loop, [this] { on_timer(); }) {
   ++rt->live_handles;
 }
 
 roam_session::~roam_session() {
+  if (listener_tally) listener_tally->session_ended(this);
   rt->loop->cancel_flush(this);
   --rt->live_handles;
 }
@@ -220,15 +222,20 @@ void roam_session::on_handshake_done(const ConnectionSettings &local, const Conn
   root_ = add_conn(0, ROAM_CONN_OPEN, nullptr);
   root_->start_driver(local, peer);
   handshake_reported_ = true;
-  roam_metadata md(peer_md);
-  if (on_handshake.fn) on_handshake.fn(this, on_handshake.user_data, ROAM_OK, &md);
+  if (listener_tally) listener_tally->handshake_done(this);
+  deliver_with_metadata(peer_md, [this](const roam_metadata *md) {
+    if (on_handshake.fn) on_handshake.fn(this, on_handshake.user_data, ROAM_OK, md);
+  });
 }
 
 void roam_session::on_inbound_open(uint64_t id, const ConnectionSettings &,
                                    const MetadataView &view) {
   roam_conn *c = add_conn(id, ROAM_CONN_PENDING_INBOUND, nullptr);
-  roam_metadata md(view);
-  if (on_inbound_open_cb.fn) on_inbound_open_cb.fn(c, on_inbound_open_cb.user_data, &md);
+  // The handle outlives a queued callback: it is retired only after its own
+  // final callback, which is queued behind this one.
+  deliver_with_metadata(view, [this, c](const roam_metadata *md) {
+    if (on_inbound_open_cb.fn) on_inbound_open_cb.fn(c, on_inbound_open_cb.user_data, md);
+  });
 }
 
 void roam_session::on_open_accepted(uint64_t id, const ConnectionSettings &peer,
@@ -237,8 +244,9 @@ void roam_session::on_open_accepted(uint64_t id, const ConnectionSettings &peer,
   if (c == nullptr) return;
   c->state = ROAM_CONN_OPEN;
   c->start_driver(core.find(id)->local, peer);
-  roam_metadata md(view);
-  if (on_open.fn) on_open.fn(c, on_open.user_data, ROAM_OK, &md);
+  deliver_with_metadata(view, [this, c](const roam_metadata *md) {
+    if (on_open.fn) on_open.fn(c, on_open.user_data, ROAM_OK, md);
+  });
 }
 
 void roam_session::on_open_rejected(uint64_t id, const MetadataView &view) {
@@ -298,13 +306,17 @@ void roam_session::on_channel(uint64_t id, const roam::wire::ChannelMessage &m) 
 }
 
 void roam_session::on_pong(uint64_t nonce, uint64_t rtt_us) {
-  if (on_pong_cb.fn) on_pong_cb.fn(this, on_pong_cb.user_data, nonce, rtt_us);
+  deliver([this, nonce, rtt_us] {
+    if (on_pong_cb.fn) on_pong_cb.fn(this, on_pong_cb.user_data, nonce, rtt_us);
+  });
 }
 
 void roam_session::on_keepalive_timeout(uint64_t) {
-  if (on_keepalive_timeout_cb.fn) {
-    on_keepalive_timeout_cb.fn(this, on_keepalive_timeout_cb.user_data);
-  }
+  deliver([this] {
+    if (on_keepalive_timeout_cb.fn) {
+      on_keepalive_timeout_cb.fn(this, on_keepalive_timeout_cb.user_data);
+    }
+  });
 }
 
 void roam_session::on_writable() {
@@ -317,7 +329,21 @@ void roam_session::on_writable() {
     if (c && c->driver) c->driver->on_writable();
   }
   resume_paused_sources();
-  if (on_writable_cb.fn) on_writable_cb.fn(this, on_writable_cb.user_data);
+  deliver([this] {
+    if (on_writable_cb.fn) on_writable_cb.fn(this, on_writable_cb.user_data);
+  });
+}
+
+bool roam_session::has_work_in_progress() const {
+  // Asked only when the idle timeout runs out, so a walk over the
+  // connections is cheap enough.
+  for (const auto &kv : conns_) {
+    const roam_conn *c = kv.second.get();
+    if (c->proxy_peer) return true;  // the other side of the proxy may be busy
+    const roam::rpc::ConnectionDriver *d = c->driver.get();
+    if (d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count())) return true;
+  }
+  return false;
 }
 
 // ---- proxying ------------------------------------------------------------------------------
@@ -351,6 +377,7 @@ void roam_session::pause_reading_for(roam_session *congested) {
   paused_on_.insert(congested);
   congested->waiting_sources_.insert(this);
   transport_.stop_reading();
+  core.set_reading_paused(true, EventLoop::now_us());  // the peer is not to blame
 }
 
 void roam_session::resume_paused_sources() {
@@ -358,7 +385,11 @@ void roam_session::resume_paused_sources() {
   waiting.swap(waiting_sources_);
   for (roam_session *src : waiting) {
     src->paused_on_.erase(this);
-    if (src->paused_on_.empty()) src->transport_.start_reading();
+    if (src->paused_on_.empty()) {
+      src->core.set_reading_paused(false, EventLoop::now_us());
+      src->transport_.start_reading();
+      src->after_core();  // its frame and idle deadlines run again
+    }
   }
 }
 
@@ -383,6 +414,7 @@ void roam_session::end_proxy(roam_conn *c) {
 void roam_session::on_session_ended(int error, std::string_view) {
   // Every connection was reported closed before this; the transport closes
   // at the next flush.
+  if (listener_tally) listener_tally->session_ended(this);
   rt->loop->request_flush(this);
   timer_.arm(roam::uvio::DeadlineTimer::kNever);
   if (!handshake_reported_) {

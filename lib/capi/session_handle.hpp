@@ -8,7 +8,7 @@
 // user call"), so no callback ever runs inside a libroam function.
 #pragma once
 
-#include <deque>
+#include <list>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "capi/conn_handle.hpp"
+#include "capi/listener_tally.hpp"
 #include "capi/metadata_handle.hpp"
 #include "capi/runtime_handle.hpp"
 #include "roam/roam.h"
@@ -71,6 +72,18 @@ struct roam_session final : roam::session::SessionObserver,
   void deliver(std::function<void()> fn);
   // True if a callback delivered now would have to wait: views must be copied.
   bool deferring() const { return api_depth_ > 0 || !pending_events_.empty(); }
+  // deliver() for a callback that takes metadata: the received view when it
+  // runs now, an owned copy when it has to wait its turn.
+  template <class Fn>
+  void deliver_with_metadata(const roam::wire::MetadataView &view, Fn fn) {
+    if (!deferring()) {
+      roam_metadata md(view);
+      fn(&md);
+      return;
+    }
+    std::shared_ptr<roam_metadata> copy = keepable(view);
+    deliver([copy, fn] { fn(copy.get()); });
+  }
   // Metadata safe to hand to a callback that may run later.
   std::shared_ptr<roam_metadata> keepable(const roam::wire::MetadataView &md) const;
   // Output was queued from outside a user call (another session forwarding).
@@ -110,6 +123,11 @@ struct roam_session final : roam::session::SessionObserver,
   roam_runtime *const rt;
   void *user_data = nullptr;
   roam::session::SessionCore core;
+  // The listener that accepted us, told when our handshake completes and
+  // when we end (it counts us against its caps); NULL once it let go.
+  roam::capi::ListenerTally *listener_tally = nullptr;
+  // Bytes every connection of this session keeps for unbound channels.
+  roam::rpc::BufferBudget channel_budget;
 
  private:
   // RAII marker for "inside a user call": events are queued, and on exit
@@ -139,6 +157,7 @@ struct roam_session final : roam::session::SessionObserver,
   void on_pong(uint64_t nonce, uint64_t rtt_us) override;
   void on_keepalive_timeout(uint64_t nonce) override;
   void on_writable() override;
+  bool has_work_in_progress() const override;
   void on_session_ended(int error, std::string_view reason) override;
 
   // TransportEvents
@@ -175,7 +194,9 @@ struct roam_session final : roam::session::SessionObserver,
   roam_conn *root_ = nullptr;
 
   int api_depth_ = 0;
-  std::deque<std::function<void()>> pending_events_;
+  // A list, not a deque: an empty deque still allocates ~600 bytes, and
+  // most sessions, most of the time, have nothing pending.
+  std::list<std::function<void()>> pending_events_;
   bool drain_scheduled_ = false;
 
   bool started_ = false;

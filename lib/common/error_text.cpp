@@ -24,7 +24,7 @@ constexpr ErrorInfo kErrors[] = {
     {ROAM_EPROTO, "ROAM_EPROTO", "protocol violation by peer"},
     {ROAM_EVERSION, "ROAM_EVERSION", "protocol version mismatch"},
     {ROAM_EHANDSHAKE, "ROAM_EHANDSHAKE", "unexpected message during handshake"},
-    {ROAM_ETIMEDOUT, "ROAM_ETIMEDOUT", "handshake timed out"},
+    {ROAM_ETIMEDOUT, "ROAM_ETIMEDOUT", "timed out (handshake, frame or idle)"},
     {ROAM_EKEEPALIVE, "ROAM_EKEEPALIVE", "keepalive timeout: peer stopped answering pings"},
     {ROAM_EEOF, "ROAM_EEOF", "peer closed the transport"},
     {ROAM_EIO, "ROAM_EIO", "transport I/O error"},

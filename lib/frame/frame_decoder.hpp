@@ -6,8 +6,15 @@
 // out as a view into that read (no copy); only frames split across reads are
 // gathered into an internal buffer. The roam reference has no size limit; we
 // enforce a configurable one before allocating anything.
+//
+// A header only announces a size; the peer may never send the body. So the
+// gathering buffer grows with the bytes that actually arrived (doubling, never
+// past the announced size), not with the announcement: a peer that announces
+// 16 MiB and trickles a byte now and then costs a few KiB, not 16 MiB. The
+// session core cuts such a peer off with its frame timeout.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "roam/roam_errors.h"
@@ -16,6 +23,12 @@
 namespace roam::frame {
 
 constexpr size_t kHeaderSize = 4;
+// The first allocation for a frame split across reads.
+constexpr size_t kFirstGatherReserve = 4u << 10;
+// A gathering buffer above this is released once its frame is delivered, so
+// a session that once received a big frame does not keep its memory while
+// idle; smaller ones are kept for the next split frame.
+constexpr size_t kKeptGatherCapacity = 8u << 10;
 
 class FrameDecoder {
  public:
@@ -37,6 +50,19 @@ class FrameDecoder {
   bool mid_frame() const { return header_have_ > 0; }
   // The announced size of the frame that exceeded the maximum.
   uint32_t rejected_size() const { return rejected_size_; }
+  // For the reason of a frame timeout: whether the partial frame's header is
+  // complete, the size it announces, and how much of its body arrived.
+  bool header_complete() const { return header_have_ == kHeaderSize; }
+  uint32_t announced_size() const { return header_complete() ? body_size_ : 0; }
+  size_t body_received() const { return header_complete() ? body_.size() : 0; }
+  // Bytes held for a partial frame (allocated, not just used).
+  size_t buffered_capacity() const { return body_.capacity(); }
+  // Drops a partial frame and its memory (the session ended; nothing more
+  // will be fed).
+  void release() {
+    header_have_ = 0;
+    body_.shrink();
+  }
 
  private:
   static uint32_t read_le32(const uint8_t *p) {
@@ -50,6 +76,15 @@ class FrameDecoder {
   uint32_t body_size_ = 0;
   wire::ByteBuffer body_;   // partial body, only for frames split across reads
   uint32_t rejected_size_ = 0;
+
+  void gather(const uint8_t *p, size_t n) {
+    size_t need = body_.size() + n;
+    if (need > body_.capacity()) {
+      size_t next = std::max({need, body_.capacity() * 2, kFirstGatherReserve});
+      body_.reserve(std::min<size_t>(next, body_size_));
+    }
+    body_.append(p, n);
+  }
 };
 
 template <class OnFrame>
@@ -79,20 +114,19 @@ int FrameDecoder::feed(wire::ByteView input, OnFrame &&on_frame) {
         rejected_size_ = body_size_;
         return ROAM_EFRAMESIZE;
       }
-      body_.clear();
-      body_.reserve(body_size_);
+      body_.clear();  // no reserve: see gather()
       if (body_size_ > 0) continue;
     } else {
       size_t want = body_size_ - body_.size();
       size_t take = static_cast<size_t>(end - p) < want ? static_cast<size_t>(end - p) : want;
-      body_.append(p, take);
+      gather(p, take);
       p += take;
       if (body_.size() < body_size_) continue;
     }
     // A complete frame has been gathered.
     header_have_ = 0;
     bool go_on = on_frame(body_.view());
-    if (body_.size() > (64u << 10)) body_.shrink();  // don't pin a burst's memory
+    if (body_.capacity() > kKeptGatherCapacity) body_.shrink();  // don't pin a burst's memory
     if (!go_on) return ROAM_OK;
   }
   return ROAM_OK;

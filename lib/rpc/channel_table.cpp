@@ -8,12 +8,28 @@ using wire::ChannelKind;
 using wire::ChannelMessage;
 using wire::MetadataView;
 
+namespace {
+// What an announced id and a kept message cost against the budgets beyond
+// their payload bytes: the bookkeeping the peer makes us allocate.
+constexpr size_t kAnnouncedCost = 64;
+constexpr size_t kKeptOverhead = 64;
+}  // namespace
+
 ChannelTable::ChannelTable(RpcSink *sink, RpcEvents *events, size_t queue_limit,
-                           size_t unbound_limit)
-    : sink_(sink), events_(events), queue_limit_(queue_limit), unbound_limit_(unbound_limit) {}
+                           size_t kept_limit, BufferBudget *session_budget)
+    : sink_(sink),
+      events_(events),
+      queue_limit_(queue_limit),
+      kept_(kept_limit),
+      session_budget_(session_budget) {}
+
+ChannelTable::~ChannelTable() {
+  for (auto &kv : announced_) release(kv.second);
+}
 
 int ChannelTable::add(uint64_t id, ChannelDirection dir, uint32_t initial_credit, void *token) {
   if (id == 0) return ROAM_EINVAL;  // channel id 0 is reserved
+  if (ended_) return ROAM_ECLOSED;
   if (channels_.count(id)) return ROAM_ESTATE;
   Channel c;
   c.dir = dir;
@@ -26,19 +42,19 @@ int ChannelTable::add(uint64_t id, ChannelDirection dir, uint32_t initial_credit
   }
   channels_.emplace(id, std::move(c));
   // Deliver what arrived before anyone bound this id, in order.
-  auto it = unbound_.find(id);
-  if (it != unbound_.end()) {
-    std::vector<Buffered> waiting = std::move(it->second);
-    unbound_.erase(it);
-    unbound_count_ -= waiting.size();
-    for (const Buffered &b : waiting) {
+  auto it = announced_.find(id);
+  if (it != announced_.end()) {
+    std::vector<Kept> waiting = std::move(it->second.messages);
+    release(it->second);
+    announced_.erase(it);
+    for (const Kept &k : waiting) {
       ChannelMessage m;
       m.id = id;
-      m.kind = b.kind;
-      m.item = wire::ByteView(b.bytes.data(), b.bytes.size());
-      m.metadata = MetadataView(b.md_count, m.item);
-      m.additional = b.additional;
-      if (!handle(m)) break;  // the channel ended (closed or reset)
+      m.kind = k.kind;
+      m.item = wire::ByteView(k.bytes.data(), k.bytes.size());
+      m.metadata = MetadataView(k.md_count, m.item);
+      m.additional = k.additional;
+      if (!handle(m)) break;  // the channel ended (closed, reset, over credit)
     }
   }
   return ROAM_OK;
@@ -55,28 +71,37 @@ int ChannelTable::send_item(uint64_t id, wire::ByteView item) {
     return ROAM_EAGAIN;
   }
   c.queue.emplace_back(item.data, item.data + item.size);
-  pump(id, c);
+  pump(id);
   return ROAM_OK;
 }
 
 // Sends queued items while there is credit and the session takes them; a
 // pending close goes out once the queue is empty.
-void ChannelTable::pump(uint64_t id, Channel &c) {
-  while (!c.queue.empty() && c.credit > 0) {
+void ChannelTable::pump(uint64_t id) {
+  for (;;) {
+    auto it = channels_.find(id);
+    if (it == channels_.end()) return;
+    Channel &c = it->second;
+    if (c.queue.empty() || c.credit == 0) break;
+    void *token = c.token;
     ChannelMessage m;
     m.id = id;
     m.kind = ChannelKind::Item;
     m.item = wire::ByteView(c.queue.front().data(), c.queue.front().size());
     int rc = sink_->send_channel(m, false);
     if (rc == ROAM_EAGAIN) return;  // flush() retries when the session drains
+    // The send may have ended the session, and this channel with it.
+    it = channels_.find(id);
+    if (it == channels_.end() || it->second.token != token) return;
     if (rc != ROAM_OK) {
       finish(id, rc, MetadataView());
       return;
     }
-    --c.credit;
+    --it->second.credit;
     ++stats_.items_sent;
-    c.queue.pop_front();
+    it->second.queue.pop_front();
   }
+  Channel &c = channels_.find(id)->second;
   if (c.queue.empty() && c.close_pending) {
     ChannelMessage m;
     m.id = id;
@@ -100,7 +125,7 @@ int ChannelTable::close(uint64_t id, const MetadataView &md) {
   if (c.close_pending) return ROAM_ECLOSED;
   c.close_pending = true;
   c.close_md.append(md);
-  pump(id, c);
+  pump(id);
   return ROAM_OK;
 }
 
@@ -113,7 +138,7 @@ int ChannelTable::reset(uint64_t id, const MetadataView &md) {
   m.kind = ChannelKind::Reset;
   m.metadata = md;
   sink_->send_channel(m, true);
-  finish(id, ROAM_ERESET, MetadataView());
+  finish(id, ROAM_ERESET, MetadataView());  // a no-op if the send ended everything
   return ROAM_OK;
 }
 
@@ -123,13 +148,13 @@ int ChannelTable::grant(uint64_t id, uint32_t additional) {
   Channel &c = it->second;
   if (c.dir != ChannelDirection::Receive) return ROAM_EINVAL;
   if (additional == 0) return ROAM_OK;
+  // Counted before the send, which may end the session (and the table).
+  c.allowed += additional;
   ChannelMessage m;
   m.id = id;
   m.kind = ChannelKind::GrantCredit;
   m.additional = additional;
-  int rc = sink_->send_channel(m, true);
-  if (rc == ROAM_OK) c.allowed += additional;
-  return rc;
+  return sink_->send_channel(m, true);
 }
 
 int ChannelTable::set_manual_credit(uint64_t id, bool manual) {
@@ -154,10 +179,22 @@ int ChannelTable::queued(uint64_t id, size_t *out) const {
   return ROAM_OK;
 }
 
-void ChannelTable::deliver(uint64_t id, Channel &c, const ChannelMessage &m) {
+void ChannelTable::deliver(uint64_t id, const ChannelMessage &m) {
+  Channel &c = channels_.find(id)->second;
+  if (c.received >= c.allowed) {
+    // The sender spent credit it never had (rpc.flow-control.credit). The
+    // item is not delivered; the channel is reset so the sender stops, and
+    // the application learns why. Nothing is buffered either way.
+    ++stats_.credit_violations;
+    ChannelMessage reset;
+    reset.id = id;
+    reset.kind = ChannelKind::Reset;
+    sink_->send_channel(reset, true);
+    finish(id, ROAM_EPROTO, MetadataView());
+    return;
+  }
   ++c.received;
   ++stats_.items_received;
-  if (c.received > c.allowed) ++stats_.credit_violations;  // delivered anyway
   void *token = c.token;
   events_->on_channel_item(token, m.item);
   // The callback may have reset the channel or ended the connection.
@@ -177,7 +214,7 @@ bool ChannelTable::handle(const ChannelMessage &m) {
   Channel &c = it->second;
   switch (m.kind) {
     case ChannelKind::Item:
-      if (c.dir == ChannelDirection::Receive) deliver(m.id, c, m);
+      if (c.dir == ChannelDirection::Receive) deliver(m.id, m);
       return true;  // an item on a channel we send on: ignored
     case ChannelKind::Close:
       if (c.dir == ChannelDirection::Receive) finish(m.id, ROAM_OK, m.metadata);
@@ -190,30 +227,59 @@ bool ChannelTable::handle(const ChannelMessage &m) {
         // Credit only adds (rpc.flow-control.credit.grant.additive).
         uint64_t sum = static_cast<uint64_t>(c.credit) + m.additional;
         c.credit = sum > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sum);
-        pump(m.id, c);
+        pump(m.id);
       }
       return true;
   }
   return true;
 }
 
-void ChannelTable::buffer(const ChannelMessage &m) {
-  if (unbound_count_ >= unbound_limit_) {
-    ++stats_.dropped_unbound;
-    return;
+bool ChannelTable::charge(size_t n) {
+  if (!kept_.try_take(n)) return false;
+  if (session_budget_ && !session_budget_->try_take(n)) {
+    kept_.give_back(n);
+    return false;
   }
-  Buffered b;
-  b.kind = m.kind;
-  b.additional = m.additional;
-  if (m.kind == ChannelKind::Item) {
-    b.bytes.assign(m.item.data, m.item.data + m.item.size);
-  } else {
-    wire::ByteView md = m.metadata.entries();
-    b.bytes.assign(md.data, md.data + md.size);
-    b.md_count = m.metadata.count();
+  return true;
+}
+
+void ChannelTable::release(Announced &a) {
+  kept_.give_back(a.charged);
+  if (session_budget_) session_budget_->give_back(a.charged);
+  a.charged = 0;
+}
+
+int ChannelTable::announce(uint64_t id) {
+  if (ended_ || id == 0 || channels_.count(id) || announced_.count(id)) return ROAM_OK;
+  if (!charge(kAnnouncedCost)) return ROAM_ELIMIT;
+  announced_[id].charged = kAnnouncedCost;
+  return ROAM_OK;
+}
+
+void ChannelTable::forget(uint64_t id) {
+  auto it = announced_.find(id);
+  if (it == announced_.end()) return;
+  release(it->second);
+  announced_.erase(it);
+}
+
+int ChannelTable::keep_for_binding(const ChannelMessage &m) {
+  auto it = announced_.find(m.id);
+  if (it == announced_.end()) {
+    ++stats_.dropped_unknown;
+    return ROAM_OK;
   }
-  unbound_[m.id].push_back(std::move(b));
-  ++unbound_count_;
+  wire::ByteView bytes = m.kind == ChannelKind::Item ? m.item : m.metadata.entries();
+  size_t cost = bytes.size + kKeptOverhead;
+  if (!charge(cost)) return ROAM_ELIMIT;
+  Kept k;
+  k.kind = m.kind;
+  k.additional = m.additional;
+  k.bytes.assign(bytes.data, bytes.data + bytes.size);
+  if (m.kind != ChannelKind::Item) k.md_count = m.metadata.count();
+  it->second.charged += cost;
+  it->second.messages.push_back(std::move(k));
+  return ROAM_OK;
 }
 
 void ChannelTable::flush() {
@@ -221,10 +287,7 @@ void ChannelTable::flush() {
   for (auto &kv : channels_) {
     if (!kv.second.queue.empty() || kv.second.wants_writable) ids.push_back(kv.first);
   }
-  for (uint64_t id : ids) {
-    auto it = channels_.find(id);
-    if (it != channels_.end()) pump(id, it->second);
-  }
+  for (uint64_t id : ids) pump(id);
 }
 
 void ChannelTable::finish(uint64_t id, int reason, const MetadataView &md) {
@@ -236,10 +299,11 @@ void ChannelTable::finish(uint64_t id, int reason, const MetadataView &md) {
 }
 
 void ChannelTable::end_all(int reason) {
+  ended_ = true;
   std::map<uint64_t, Channel> all;
   all.swap(channels_);
-  unbound_.clear();
-  unbound_count_ = 0;
+  for (auto &kv : announced_) release(kv.second);
+  announced_.clear();
   for (auto &kv : all) events_->on_channel_end(kv.second.token, reason, MetadataView());
 }
 

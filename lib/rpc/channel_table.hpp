@@ -7,16 +7,28 @@
 // wait in a per-channel queue bounded by `queue_limit`; past it send_item
 // says ROAM_EAGAIN and on_channel_writable follows once there is room.
 // Receiving side: credit is granted back automatically after each item is
-// delivered, or by grant() in manual mode.
-// Messages for ids nobody bound yet are kept (bounded) for a later add(),
-// as roam-core does for the race between a call and its handler.
+// delivered, or by grant() in manual mode. An item beyond the credit we
+// granted breaks rpc.flow-control.credit: it is never delivered; the
+// channel is reset (the peer is told to stop) and ends with ROAM_EPROTO.
+//
+// Messages for ids nobody bound yet are kept only for ids a served Call
+// named (announce()), as roam-core does for the race between a call and
+// its handler, and only within a byte budget per connection and per
+// session. Anything else for an unknown id (a late grant after our close,
+// items in flight after our reset, ids never announced) is dropped.
+//
+// Re-entrancy: every send can end the session inside it (the outbound hard
+// limit), which ends every channel here through end_all(). So no reference
+// into the table is used after a send: channels are looked up again by id.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <vector>
 
+#include "rpc/buffer_budget.hpp"
 #include "rpc/rpc_ports.hpp"
 #include "wire/metadata.hpp"
 
@@ -28,17 +40,25 @@ struct ChannelStats {
   uint64_t items_sent = 0;
   uint64_t items_received = 0;
   uint64_t credit_violations = 0;  // items received beyond the credit we gave
-  uint64_t dropped_unbound = 0;    // buffered messages dropped at the bound
+  uint64_t dropped_unknown = 0;    // messages for ids neither bound nor announced
 };
 
 class ChannelTable {
  public:
-  ChannelTable(RpcSink *sink, RpcEvents *events, size_t queue_limit, size_t unbound_limit);
+  // `kept_limit`: bytes kept for announced, unbound ids on this connection;
+  // `session_budget` (may be null) is shared with the session's other
+  // connections.
+  ChannelTable(RpcSink *sink, RpcEvents *events, size_t queue_limit, size_t kept_limit,
+               BufferBudget *session_budget);
+  ~ChannelTable();
+  ChannelTable(const ChannelTable &) = delete;
+  ChannelTable &operator=(const ChannelTable &) = delete;
 
-  // Registers channel `id`; buffered messages for it are delivered now.
+  // Registers channel `id`; messages kept for it are delivered now.
   // ROAM_ESTATE if the id is in use.
   int add(uint64_t id, ChannelDirection dir, uint32_t initial_credit, void *token);
   bool contains(uint64_t id) const { return channels_.count(id) != 0; }
+  size_t size() const { return channels_.size(); }
 
   int send_item(uint64_t id, wire::ByteView item);
   int close(uint64_t id, const wire::MetadataView &md);
@@ -48,15 +68,27 @@ class ChannelTable {
   int credit(uint64_t id, uint32_t *out) const;
   int queued(uint64_t id, size_t *out) const;
 
-  // Inbound message for a channel; false if no channel has this id.
+  // A Call we serve names `id`: its messages are kept until it is bound or
+  // forgotten. ROAM_ELIMIT if that would exceed a byte budget.
+  int announce(uint64_t id);
+  // The call that named `id` was answered or released: if the id was never
+  // bound, what was kept for it is dropped and later traffic with it.
+  void forget(uint64_t id);
+
+  // Inbound message for a bound channel; false if no channel has this id.
   bool handle(const wire::ChannelMessage &m);
-  // Keeps a message for an id that is not bound yet.
-  void buffer(const wire::ChannelMessage &m);
+  // Keeps a message for an announced id that is not bound yet (drops one
+  // for an unknown id). ROAM_ELIMIT when keeping it would exceed a budget:
+  // the peer is flooding channels nobody reads, a protocol violation.
+  int keep_for_binding(const wire::ChannelMessage &m);
   // The session can take more: send what waits in queues.
   void flush();
-  // The connection is gone: every channel ends with `reason`.
+  // The connection is gone: every channel ends with `reason`, and the
+  // table takes no new ones (add() says ROAM_ECLOSED), so a channel added
+  // from inside an end callback cannot outlive its connection unended.
   void end_all(int reason);
 
+  size_t kept_bytes() const { return kept_.used(); }
   const ChannelStats &stats() const { return stats_; }
 
  private:
@@ -76,25 +108,32 @@ class ChannelTable {
     uint64_t received = 0;
     bool manual = false;
   };
-  struct Buffered {
+  struct Kept {
     wire::ChannelKind kind;
     std::vector<uint8_t> bytes;  // item, or encoded metadata entries
     uint64_t md_count = 0;
     uint32_t additional = 0;
   };
+  struct Announced {
+    std::vector<Kept> messages;
+    size_t charged = 0;  // bytes taken from both budgets for this id
+  };
 
-  void pump(uint64_t id, Channel &c);
+  bool charge(size_t n);
+  void release(Announced &a);
+  void pump(uint64_t id);
   void finish(uint64_t id, int reason, const wire::MetadataView &md);
-  void deliver(uint64_t id, Channel &c, const wire::ChannelMessage &m);
+  void deliver(uint64_t id, const wire::ChannelMessage &m);
 
   RpcSink *sink_;
   RpcEvents *events_;
   size_t queue_limit_;
-  size_t unbound_limit_;
-  size_t unbound_count_ = 0;
+  BufferBudget kept_;
+  BufferBudget *session_budget_;
   std::map<uint64_t, Channel> channels_;
-  std::map<uint64_t, std::vector<Buffered>> unbound_;
+  std::unordered_map<uint64_t, Announced> announced_;
   ChannelStats stats_;
+  bool ended_ = false;
 };
 
 }  // namespace roam::rpc

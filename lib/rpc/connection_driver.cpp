@@ -1,5 +1,9 @@
 #include "rpc/connection_driver.hpp"
 
+#include <algorithm>
+#include <cinttypes>
+
+#include "common/format.hpp"
 #include "roam/roam_errors.h"
 #include "rpc/call_result.hpp"
 
@@ -9,13 +13,20 @@ using wire::MetadataView;
 using wire::RequestKind;
 using wire::RequestMessage;
 
+// Re-entrancy rule for this file: a send can end the session inside it (the
+// outbound hard limit), and the session then calls connection_gone(), which
+// empties every table here. So no iterator or reference into a table is
+// used after a send or after an event callback; entries are looked up
+// again, or the state change is made before the send.
+
 ConnectionDriver::ConnectionDriver(const DriverConfig &config, RpcSink *sink, RpcEvents *events)
     : config_(config),
       sink_(sink),
       events_(events),
       request_ids_(config.local_parity),
       channel_ids_(config.local_parity),
-      channels_(sink, events, config.channel_queue_limit, config.unbound_channel_limit) {}
+      channels_(sink, events, config.channel_queue_limit, config.channel_buffer_limit,
+                config.session_channel_budget) {}
 
 // ---- calling ----------------------------------------------------------------------------
 
@@ -42,42 +53,52 @@ int ConnectionDriver::call(uint64_t method_id, const wire::IdList &channels,
 int ConnectionDriver::cancel(uint64_t request_id, const MetadataView &md) {
   auto it = outbound_.find(request_id);
   if (it == outbound_.end() || it->second.token == nullptr) return ROAM_ENOTFOUND;
+  // Marked and completed before the Cancel goes out: if that send ends the
+  // session, connection_gone() finds the entry already cancelled and does
+  // not complete it a second time.
+  void *token = it->second.token;
+  it->second.token = nullptr;
+  events_->on_call_done(token, ROAM_ECANCELLED, nullptr, wire::ByteView());
+  if (gone_) return ROAM_OK;  // the callback closed the connection
   RequestMessage m;
   m.id = request_id;
   m.kind = RequestKind::Cancel;
   m.metadata = md;
   sink_->send_request(m, true);
-  void *token = it->second.token;
-  it->second.token = nullptr;
-  events_->on_call_done(token, ROAM_ECANCELLED, nullptr, wire::ByteView());
   return ROAM_OK;
 }
 
 // ---- serving ----------------------------------------------------------------------------
 
+void ConnectionDriver::refuse_call(uint64_t request_id, int code) {
+  RequestMessage resp;
+  resp.id = request_id;
+  resp.kind = RequestKind::Response;
+  resp.payload = roam_error_payload(code);
+  sink_->send_request(resp, true);
+}
+
+void ConnectionDriver::release_served(ServedMap::iterator it) {
+  for (uint64_t id : it->second.channels) channels_.forget(id);
+  served_.erase(it);
+}
+
 int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::ByteView ret) {
   auto it = served_.find(request_id);
   if (it == served_.end()) return gone_ ? ROAM_ECLOSED : ROAM_ENOTFOUND;
-  if (it->second == Served::CancelledByPeer) {
-    served_.erase(it);
-    return ROAM_ECANCELLED;
-  }
-  served_.erase(it);
-  --served_in_flight_;
+  bool cancelled = it->second.cancelled_by_peer;
+  release_served(it);
+  if (cancelled) return ROAM_ECANCELLED;  // its Cancelled response already went out
   RequestMessage m;
   m.id = request_id;
   m.kind = RequestKind::Response;
   m.metadata = md;
   m.payload = ret;
   int rc = sink_->send_request(m, true);
-  if (rc == ROAM_EFRAMESIZE || rc == ROAM_ELIMIT) {
+  if (rc == ROAM_EFRAMESIZE || (rc == ROAM_ELIMIT && !gone_)) {
     // The answer cannot travel; the caller still gets exactly one response
     // (roam-core's mark_failure path sends Cancelled).
-    RequestMessage fallback;
-    fallback.id = request_id;
-    fallback.kind = RequestKind::Response;
-    fallback.payload = roam_error_payload(ROAM_ECANCELLED);
-    sink_->send_request(fallback, true);
+    refuse_call(request_id, ROAM_ECANCELLED);
   }
   return rc;
 }
@@ -85,18 +106,27 @@ int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::B
 void ConnectionDriver::abandon_reply(uint64_t request_id) {
   auto it = served_.find(request_id);
   if (it == served_.end()) return;
-  bool owed = it->second == Served::InFlight;
-  served_.erase(it);
-  if (!owed) return;
-  --served_in_flight_;
-  RequestMessage m;
-  m.id = request_id;
-  m.kind = RequestKind::Response;
-  m.payload = roam_error_payload(ROAM_ECANCELLED);
-  sink_->send_request(m, true);
+  bool owed = !it->second.cancelled_by_peer;
+  release_served(it);
+  if (owed) refuse_call(request_id, ROAM_ECANCELLED);
 }
 
 // ---- inbound ----------------------------------------------------------------------------
+
+bool ConnectionDriver::announce_channels(const RequestMessage &call, Served *served) {
+  // Messages for these ids are kept until the handler binds them; each id
+  // costs budget, so a Call naming millions of channels fails here.
+  bool within = true;
+  call.channels.for_each([&](uint64_t id) {
+    if (!within) return;
+    if (channels_.announce(id) != ROAM_OK) {
+      within = false;
+      return;
+    }
+    served->channels.push_back(id);
+  });
+  return within;
+}
 
 void ConnectionDriver::handle_request(const RequestMessage &m) {
   switch (m.kind) {
@@ -106,24 +136,23 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
         // The peer exceeded the limit we advertised: the call fails at once,
         // the connection stays up (rpc.error.scope).
         ++stats_.calls_refused_over_limit;
-        RequestMessage resp;
-        resp.id = m.id;
-        resp.kind = RequestKind::Response;
-        resp.payload = roam_error_payload(ROAM_ECANCELLED);
-        sink_->send_request(resp, true);
+        refuse_call(m.id, ROAM_ECANCELLED);
         return;
       }
-      served_[m.id] = Served::InFlight;
-      ++served_in_flight_;
-      RpcEvents::CallDisposition d = events_->on_incoming_call(m);
-      if (d != RpcEvents::CallDisposition::kServed && served_.erase(m.id)) --served_in_flight_;
-      if (d == RpcEvents::CallDisposition::kUnhandled) {
-        RequestMessage resp;
-        resp.id = m.id;
-        resp.kind = RequestKind::Response;
-        resp.payload = roam_error_payload(ROAM_EUNKNOWNMETHOD);
-        sink_->send_request(resp, true);
+      Served &entry = served_[m.id];
+      if (!announce_channels(m, &entry)) {
+        release_served(served_.find(m.id));
+        sink_->protocol_violation(
+            ROAM_ELIMIT, format("call %" PRIu64 " names more channels than the channel buffer "
+                                "limit of %zu bytes allows", m.id, config_.channel_buffer_limit));
+        return;
       }
+      RpcEvents::CallDisposition d = events_->on_incoming_call(m);
+      if (d != RpcEvents::CallDisposition::kServed) {
+        auto it = served_.find(m.id);
+        if (it != served_.end()) release_served(it);
+      }
+      if (d == RpcEvents::CallDisposition::kUnhandled) refuse_call(m.id, ROAM_EUNKNOWNMETHOD);
       return;
     }
     case RequestKind::Response: {
@@ -149,18 +178,14 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
         events_->on_unrouted_request(m);
         return;
       }
-      if (it->second != Served::InFlight) return;
+      if (it->second.cancelled_by_peer) return;
       // roam-core aborts the handler, whose dropped reply sink sends
       // Cancelled. We send it now; the server is told and its reply, when
-      // it comes, is refused with ROAM_ECANCELLED. Channels are untouched
-      // (rpc.cancel.channels).
-      it->second = Served::CancelledByPeer;
-      --served_in_flight_;
-      RequestMessage resp;
-      resp.id = m.id;
-      resp.kind = RequestKind::Response;
-      resp.payload = roam_error_payload(ROAM_ECANCELLED);
-      sink_->send_request(resp, true);
+      // it comes, is refused with ROAM_ECANCELLED. The call keeps counting
+      // against our limit until the application releases it. Channels are
+      // untouched (rpc.cancel.channels).
+      it->second.cancelled_by_peer = true;
+      refuse_call(m.id, ROAM_ECANCELLED);
       events_->on_served_call_cancelled(m.id);
       return;
     }
@@ -169,24 +194,34 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
 
 void ConnectionDriver::handle_channel(const wire::ChannelMessage &m) {
   if (channels_.handle(m)) return;
-  if (!events_->on_unrouted_channel(m)) channels_.buffer(m);
+  if (events_->on_unrouted_channel(m)) return;  // a raw API user took it
+  if (channels_.keep_for_binding(m) != ROAM_OK) {
+    sink_->protocol_violation(
+        ROAM_ELIMIT, format("messages for unbound channels exceed the channel buffer limit "
+                            "(channel %" PRIu64 ")", m.id));
+  }
 }
 
 void ConnectionDriver::connection_gone(int reason) {
   if (gone_) return;
   gone_ = true;
   int status = reason == ROAM_OK ? ROAM_ECLOSED : reason;
-  std::map<uint64_t, Outbound> calls;
-  calls.swap(outbound_);
-  for (auto &kv : calls) {
-    if (kv.second.token) events_->on_call_done(kv.second.token, status, nullptr, wire::ByteView());
+  // Reported in request-id order (the order they began), whatever order the
+  // hash tables hold them in.
+  std::vector<std::pair<uint64_t, void *>> calls;
+  for (auto &kv : outbound_) {
+    if (kv.second.token) calls.emplace_back(kv.first, kv.second.token);
   }
-  std::map<uint64_t, Served> served;
-  served.swap(served_);
-  served_in_flight_ = 0;
-  for (auto &kv : served) {
-    if (kv.second == Served::InFlight) events_->on_served_call_cancelled(kv.first);
+  outbound_.clear();
+  std::vector<uint64_t> served;
+  for (auto &kv : served_) {
+    if (!kv.second.cancelled_by_peer) served.push_back(kv.first);
   }
+  served_.clear();
+  std::sort(calls.begin(), calls.end());
+  std::sort(served.begin(), served.end());
+  for (auto &call : calls) events_->on_call_done(call.second, status, nullptr, wire::ByteView());
+  for (uint64_t id : served) events_->on_served_call_cancelled(id);
   channels_.end_all(status);
 }
 

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
+#include <vector>
 
+#include "rpc/buffer_budget.hpp"
 #include "rpc/channel_table.hpp"
 #include "rpc/rpc_ports.hpp"
 #include "session/connection_table.hpp"
@@ -20,7 +22,11 @@ struct DriverConfig {
   uint32_t local_max_concurrent = 64;             // what we advertised
   uint32_t peer_max_concurrent = 64;              // what the peer advertised
   size_t channel_queue_limit = 64;                // items waiting per channel
-  size_t unbound_channel_limit = 1024;            // messages kept for unbound ids
+  // Bytes kept for channels a served call named but nobody bound yet, on
+  // this connection; and the budget shared by the whole session (may be
+  // null). Past either, the peer is flooding: a protocol violation.
+  size_t channel_buffer_limit = 4u << 20;
+  BufferBudget *session_channel_budget = nullptr;
 };
 
 struct DriverStats {
@@ -37,9 +43,10 @@ class ConnectionDriver {
   // of calls in flight is reached (or the session is congested).
   int call(uint64_t method_id, const wire::IdList &channels, const wire::MetadataView &md,
            wire::ByteView args, void *token, uint64_t *request_id);
-  // Sends Cancel; the call completes at once as ROAM_ECANCELLED. Its late
-  // response, if any, is dropped (it still counts against the limit until
-  // then, as the peer is still working on it).
+  // Completes the call at once as ROAM_ECANCELLED, then sends Cancel. Its
+  // late response, if any, is dropped (it still counts against the limit
+  // until then, as the peer is still working on it). The completion comes
+  // first because the send may end the session inside it.
   int cancel(uint64_t request_id, const wire::MetadataView &md);
   size_t calls_in_flight() const { return outbound_.size(); }
 
@@ -51,11 +58,16 @@ class ConnectionDriver {
   int reply(uint64_t request_id, const wire::MetadataView &md, wire::ByteView ret);
   // The reply will never come: Cancelled goes out unless already answered.
   void abandon_reply(uint64_t request_id);
-  size_t calls_being_served() const { return served_in_flight_; }
+  // Served calls not yet answered or released, those the peer cancelled
+  // included: each counts against the limit we advertised until the
+  // application lets go of it (a Cancel must not free a slot the
+  // application still holds).
+  size_t calls_being_served() const { return served_.size(); }
 
   // ---- channels ----------------------------------------------------------------
   uint64_t allocate_channel_id() { return channel_ids_.next(); }
   ChannelTable &channels() { return channels_; }
+  size_t channel_count() const { return channels_.size(); }
 
   // ---- inbound -----------------------------------------------------------------
   void handle_request(const wire::RequestMessage &m);
@@ -72,16 +84,25 @@ class ConnectionDriver {
   struct Outbound {
     void *token;     // null once cancelled (awaiting the late response)
   };
-  enum class Served : uint8_t { InFlight, CancelledByPeer };
+  struct Served {
+    bool cancelled_by_peer = false;
+    std::vector<uint64_t> channels;  // ids it named, forgotten when released
+  };
+  using ServedMap = std::unordered_map<uint64_t, Served>;
+
+  void refuse_call(uint64_t request_id, int code);
+  bool announce_channels(const wire::RequestMessage &call, Served *served);
+  // The application is done with a served call: it stops counting, and
+  // channels it named but nobody bound are forgotten.
+  void release_served(ServedMap::iterator it);
 
   DriverConfig config_;
   RpcSink *sink_;
   RpcEvents *events_;
   session::IdAllocator request_ids_;
   session::IdAllocator channel_ids_;
-  std::map<uint64_t, Outbound> outbound_;
-  std::map<uint64_t, Served> served_;
-  size_t served_in_flight_ = 0;  // entries of served_ still InFlight
+  std::unordered_map<uint64_t, Outbound> outbound_;
+  ServedMap served_;
   ChannelTable channels_;
   DriverStats stats_;
   bool gone_ = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "wire/message.hpp"
 
@@ -16,6 +17,11 @@ class RpcSink {
   // never for new work.
   virtual int send_request(const wire::RequestMessage &m, bool force) = 0;
   virtual int send_channel(const wire::ChannelMessage &m, bool force) = 0;
+  // The peer broke a rule only this layer sees (flooding channels nobody
+  // reads): the session tells it why and ends with `code`. This may end
+  // the connection, and so the driver, re-entrantly: the caller returns
+  // right after, touching nothing.
+  virtual void protocol_violation(int code, std::string reason) = 0;
 
  protected:
   ~RpcSink() = default;

@@ -1,5 +1,6 @@
 #include "session/session_core.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <utility>
 
@@ -45,16 +46,60 @@ int SessionCore::receive(wire::ByteView bytes, uint64_t now_us) {
   if (state_ == SessionState::Created) return ROAM_ESTATE;
   now_us_ = now_us;
   stats_.bytes_in += bytes.size;
+  bool was_mid_frame = decoder_.mid_frame();
+  uint64_t frames_before = stats_.frames_in;
+  decoding_ = true;
   int rc = decoder_.feed(bytes, [this](wire::ByteView frame) {
     handle_frame(frame);
     return state_ != SessionState::Ended;
   });
+  decoding_ = false;
   if (rc == ROAM_EFRAMESIZE) {
     fail_protocol(ROAM_EFRAMESIZE,
                   format("frame of %" PRIu32 " bytes exceeds the maximum of %" PRIu32,
                          decoder_.rejected_size(), config_.max_frame_size));
   }
+  if (state_ == SessionState::Ended) {
+    decoder_.release();  // ended during this read (see end_session)
+  } else {
+    note_inbound_progress(was_mid_frame, frames_before);
+  }
   return ROAM_OK;
+}
+
+void SessionCore::note_inbound_progress(bool was_mid_frame, uint64_t frames_before) {
+  bool completed = stats_.frames_in != frames_before;
+  if (completed) last_frame_us_ = now_us_;
+  if (!decoder_.mid_frame()) {
+    frame_started_us_ = kNoDeadline;
+  } else if (!was_mid_frame || completed) {
+    // The pending frame began in this read: its first byte arrived now.
+    frame_started_us_ = now_us_;
+  }
+}
+
+void SessionCore::set_reading_paused(bool paused, uint64_t now_us) {
+  if (paused == reading_paused_) return;
+  reading_paused_ = paused;
+  if (!paused) {
+    // The stall was ours, not the peer's: its clocks restart.
+    if (frame_started_us_ != kNoDeadline) frame_started_us_ = now_us;
+    last_frame_us_ = now_us;
+  }
+}
+
+uint64_t SessionCore::frame_deadline() const {
+  if (config_.frame_timeout_ms == 0 || frame_started_us_ == kNoDeadline || reading_paused_) {
+    return kNoDeadline;
+  }
+  return frame_started_us_ + config_.frame_timeout_ms * 1000;
+}
+
+uint64_t SessionCore::idle_deadline() const {
+  if (config_.idle_timeout_ms == 0 || state_ != SessionState::Established || reading_paused_) {
+    return kNoDeadline;
+  }
+  return last_frame_us_ + config_.idle_timeout_ms * 1000;
 }
 
 void SessionCore::receive_eof(uint64_t now_us) {
@@ -82,18 +127,46 @@ void SessionCore::tick(uint64_t now_us) {
                                        config_.handshake_timeout_ms));
     return;
   }
+  if (state_ != SessionState::Handshaking && state_ != SessionState::Established) return;
+  if (handle_inbound_timeouts()) return;
   if (state_ == SessionState::Established) handle_keepalive_tick();
 }
 
 uint64_t SessionCore::next_deadline() const {
   switch (state_) {
     case SessionState::Handshaking:
-      return handshake_deadline_;
+      return std::min(handshake_deadline_, frame_deadline());
     case SessionState::Established:
-      return keepalive_.next_deadline();
+      return std::min({keepalive_.next_deadline(), frame_deadline(), idle_deadline()});
     default:
       return kNoDeadline;
   }
+}
+
+bool SessionCore::handle_inbound_timeouts() {
+  if (now_us_ >= frame_deadline()) {
+    // A peer that announces a big frame and trickles it (or stalls in the
+    // middle) would otherwise hold the session and its buffer forever.
+    std::string reason =
+        decoder_.header_complete()
+            ? format("frame timeout: frame of %" PRIu32 " bytes not completed within %" PRIu64
+                     " ms (%zu bytes received)",
+                     decoder_.announced_size(), config_.frame_timeout_ms, decoder_.body_received())
+            : format("frame timeout: frame header not completed within %" PRIu64 " ms",
+                     config_.frame_timeout_ms);
+    fail_protocol(ROAM_ETIMEDOUT, std::move(reason));
+    return true;
+  }
+  if (now_us_ >= idle_deadline()) {
+    if (observer_->has_work_in_progress()) {
+      last_frame_us_ = now_us_;  // quiet, not idle: a long call is not a dead peer
+      return false;
+    }
+    fail_protocol(ROAM_ETIMEDOUT, format("idle timeout: no frame received for %" PRIu64 " ms",
+                                         config_.idle_timeout_ms));
+    return true;
+  }
+  return false;
 }
 
 void SessionCore::take_output(wire::ByteBuffer &into) {
@@ -387,10 +460,14 @@ int SessionCore::close_connection(uint64_t conn, const MetadataView &md) {
   if (rc != ROAM_OK) return rc;
   Connection gone;
   conns_.remove(conn, &gone);
-  queue(wire::make_connection_close(conn, md));
+  // Reported before the ConnectionClose is queued: that send can end the
+  // session (the outbound hard limit), which reports only the connections
+  // still in the table, and this one must be closed before the session is.
   // Closing a pending open resolves that open as failed.
   int reason = gone.state == ConnState::Open ? ROAM_OK : ROAM_ECLOSED;
   observer_->on_connection_closed(conn, CloseOrigin::Local, reason, MetadataView());
+  if (state_ == SessionState::Ended) return ROAM_OK;  // the observer ended it
+  queue(wire::make_connection_close(conn, md));
   end_if_root_released_and_idle();
   return ROAM_OK;
 }
@@ -490,6 +567,9 @@ void SessionCore::end_session(int code, std::string reason) {
   state_ = SessionState::Ended;
   end_error_ = code;
   end_reason_ = std::move(reason);
+  // A partial frame is of no use any more. While a read is being decoded its
+  // frame may still be in use: receive() lets go after the read instead.
+  if (!decoding_) decoder_.release();
   // The table is emptied first: callbacks that call back in see a closed
   // session, not a half-torn-down one.
   for (const Connection &c : conns_.drain()) {

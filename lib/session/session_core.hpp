@@ -62,10 +62,16 @@ class SessionCore {
   void receive_eof(uint64_t now_us);
   // The transport failed (read or write error).
   void transport_failed(int code, std::string_view reason);
-  // Advances timers: handshake timeout, keepalive pings and deadlines.
+  // Advances timers: handshake, frame and idle timeouts, keepalive pings
+  // and deadlines.
   void tick(uint64_t now_us);
   // When tick() next has something to do, or kNoDeadline.
   uint64_t next_deadline() const;
+  // The transport stopped (or resumed) reading for reasons of our own
+  // (proxy backpressure). While paused, the frame and idle timeouts do not
+  // run: the peer cannot make progress we do not read; on resume they start
+  // afresh from `now_us`.
+  void set_reading_paused(bool paused, uint64_t now_us);
 
   // ---- outbound bytes --------------------------------------------------------
   bool has_output() const { return !output_.empty(); }
@@ -91,6 +97,10 @@ class SessionCore {
   int release_root();
   // Ends the session now: every connection is reported closed.
   void shutdown();
+  // A layer above found the peer breaking a rule (e.g. flooding channels
+  // nobody reads): the peer gets a ProtocolError with `reason`, then the
+  // session ends with `code`, as for violations found here.
+  void protocol_violation(int code, std::string reason) { fail_protocol(code, std::move(reason)); }
   // Request and channel traffic. ROAM_EAGAIN above the outbound soft limit,
   // unless `force`: what the protocol owes the peer (responses, cancels,
   // credit) and forwarded traffic bypass it, still bounded by the hard
@@ -134,6 +144,11 @@ class SessionCore {
   void handle_ping(const wire::Message &m);
   void handle_pong(const wire::Message &m);
   void handle_keepalive_tick();
+  // Frame progress and idleness, both measured on inbound frames.
+  void note_inbound_progress(bool was_mid_frame, uint64_t frames_before);
+  uint64_t frame_deadline() const;
+  uint64_t idle_deadline() const;
+  bool handle_inbound_timeouts();
   const Connection *open_connection_for_traffic(uint64_t conn);
 
   // outbound
@@ -163,6 +178,12 @@ class SessionCore {
 
   uint64_t now_us_ = 0;
   uint64_t handshake_deadline_ = kNoDeadline;
+  // When the first byte of the partial frame arrived (kNoDeadline: none
+  // pending), and when the last whole frame did.
+  uint64_t frame_started_us_ = kNoDeadline;
+  uint64_t last_frame_us_ = 0;
+  bool reading_paused_ = false;
+  bool decoding_ = false;  // inside decoder_.feed(): its frame is in use
   KeepaliveClock keepalive_;
   // A ProtocolError received after the handshake: the peer is about to
   // close, and that description is the best reason for the end.

@@ -56,6 +56,11 @@ class SessionObserver {
   virtual void on_keepalive_timeout(uint64_t /*nonce*/) {}
   // Outbound backlog fell back under the low-water mark after a ROAM_EAGAIN.
   virtual void on_writable() {}
+  // Asked when the idle timeout runs out: true if work is still in progress
+  // above the core (calls awaiting a response or being served, channels
+  // open), which a quiet peer may legitimately be waiting on. The session
+  // then stays up and its idle clock restarts.
+  virtual bool has_work_in_progress() const { return false; }
 
   // The session is over (handshake failure included). Every connection has
   // already been reported closed. `error` is ROAM_OK for an orderly end.

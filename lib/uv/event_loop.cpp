@@ -1,6 +1,7 @@
 #include "uv/event_loop.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace roam::uvio {
 
@@ -30,20 +31,20 @@ EventLoop::~EventLoop() {
 }
 
 int EventLoop::run(uv_run_mode mode) {
-  {
-    std::lock_guard<std::mutex> lock(posted_mu_);
-    stop_requested_ = false;
-  }
   run_posted();
+  // A stop requested while no run was active (a signal just before run(),
+  // or between two runs) ends this run before it waits for anything.
+  if (take_stop()) return uv_loop_alive(loop_);
   return uv_run(loop_, mode);
 }
 
 void EventLoop::stop() {
-  {
-    std::lock_guard<std::mutex> lock(posted_mu_);
-    stop_requested_ = true;
-  }
-  uv_async_send(&async_);
+  // A signal handler must leave errno as it found it; uv_async_send may
+  // write() to the wakeup fd.
+  int saved_errno = errno;
+  stop_requested_.store(true, std::memory_order_release);
+  uv_async_send(&async_);  // async-signal-safe, as libuv documents
+  errno = saved_errno;
 }
 
 void EventLoop::post(std::function<void()> fn) {
@@ -59,18 +60,18 @@ void EventLoop::wake() { uv_async_send(&async_); }
 
 void EventLoop::run_posted() {
   std::vector<std::function<void()>> work;
-  bool stop = false;
   {
     std::lock_guard<std::mutex> lock(posted_mu_);
     work.swap(posted_);
-    stop = stop_requested_;
-    stop_requested_ = false;
   }
   for (auto &fn : work) fn();
-  if (stop) uv_stop(loop_);
 }
 
-void EventLoop::on_async(uv_async_t *h) { static_cast<EventLoop *>(h->data)->run_posted(); }
+void EventLoop::on_async(uv_async_t *h) {
+  auto *self = static_cast<EventLoop *>(h->data);
+  self->run_posted();
+  if (self->take_stop()) uv_stop(self->loop_);
+}
 
 void EventLoop::defer(std::function<void()> fn) {
   deferred_.push_back(std::move(fn));

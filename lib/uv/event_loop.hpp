@@ -9,9 +9,12 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <vector>
+
+#include "uv/shared_read_buffer.hpp"
 
 namespace roam::uvio {
 
@@ -36,12 +39,15 @@ class EventLoop {
   int init_status() const { return init_status_; }
   uv_loop_t *loop() { return loop_; }
   bool owns_loop() const { return owned_; }
+  // What every stream on this loop reads into (see shared_read_buffer.hpp).
+  SharedReadBuffer &read_buffer() { return read_buffer_; }
 
   // Monotonic microseconds.
   static uint64_t now_us() { return uv_hrtime() / 1000; }
 
   int run(uv_run_mode mode);
-  // Any thread.
+  // Any thread. stop() is also async-signal-safe: no lock, no allocation,
+  // errno preserved. A stop that finds no run active ends the next one.
   void stop();
   void post(std::function<void()> fn);
   void wake();
@@ -55,11 +61,12 @@ class EventLoop {
   void close_handles(std::function<void()> done);
 
  private:
-  // Runs what other threads posted (and honours a stop request). Also
-  // called at the start of run(): libuv does not poll a loop that has
-  // nothing alive, so on an idle runtime the async wakeup alone would
-  // never deliver the work.
+  // Runs what other threads posted. Also called at the start of run():
+  // libuv does not poll a loop that has nothing alive, so on an idle
+  // runtime the async wakeup alone would never deliver the work.
   void run_posted();
+  // Consumes a pending stop request.
+  bool take_stop() { return stop_requested_.exchange(false, std::memory_order_acq_rel); }
   static void on_async(uv_async_t *h);
   static void on_turn(uv_prepare_t *h);
   static void on_turn_end(uv_check_t *h);
@@ -82,10 +89,15 @@ class EventLoop {
 
   std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;
-  bool stop_requested_ = false;  // guarded by posted_mu_
+  // Not under posted_mu_: stop() runs in signal handlers, where a lock the
+  // interrupted thread may hold would deadlock. Only a lock-free atomic is
+  // safe there.
+  std::atomic<bool> stop_requested_{false};
+  static_assert(std::atomic<bool>::is_always_lock_free, "stop() must stay async-signal-safe");
 
   std::vector<std::function<void()>> deferred_;
   std::vector<Flushable *> dirty_;
+  SharedReadBuffer read_buffer_;
 };
 
 }  // namespace roam::uvio

@@ -10,6 +10,10 @@ namespace roam::uvio {
 
 namespace {
 constexpr int kBacklog = 128;
+// Refused connections waiting for their peer to hang up, at most; each is a
+// small object and a socket, and waits at most kRefusalLingerMs.
+constexpr size_t kMaxLingeringRefusals = 64;
+constexpr uint64_t kRefusalLingerMs = 2000;
 }
 
 StreamListener::StreamListener(EventLoop &loop, ListenerEvents *events)
@@ -56,6 +60,25 @@ int StreamListener::accept_into(StreamTransport &t) {
   return t.accept_from(reinterpret_cast<uv_stream_t *>(&handle_), bound_.kind);
 }
 
+void StreamListener::refuse(wire::ByteView farewell) {
+  auto refusal = std::make_unique<RefusedConnection>(
+      loop_, [this](RefusedConnection *gone) { refusal_gone(gone); });
+  uint64_t linger = refusals_.size() < kMaxLingeringRefusals ? kRefusalLingerMs : 0;
+  RefusedConnection *r = refusal.get();
+  refusals_.push_back(std::move(refusal));
+  r->start(reinterpret_cast<uv_stream_t *>(&handle_), bound_.kind, farewell, linger);
+}
+
+void StreamListener::refusal_gone(RefusedConnection *r) {
+  for (auto it = refusals_.begin(); it != refusals_.end(); ++it) {
+    if (it->get() == r) {
+      refusals_.erase(it);
+      break;
+    }
+  }
+  report_closed_when_done();
+}
+
 void StreamListener::on_connection(uv_stream_t *server, int status) {
   auto *self = static_cast<StreamListener *>(server->data);
   self->events_->on_incoming(status, status == 0 ? std::string() : uv_error_text(status));
@@ -63,8 +86,11 @@ void StreamListener::on_connection(uv_stream_t *server, int status) {
 
 void StreamListener::close(std::function<void()> done) {
   on_closed_ = std::move(done);
+  closing_ = true;
+  for (auto &r : refusals_) r->close();  // each reports itself gone later
   if (!initialized_) {
-    if (on_closed_) on_closed_();
+    handle_closed_ = true;
+    report_closed_when_done();
     return;
   }
   auto *h = reinterpret_cast<uv_handle_t *>(&handle_);
@@ -74,8 +100,14 @@ void StreamListener::close(std::function<void()> done) {
 
 void StreamListener::on_closed(uv_handle_t *h) {
   auto *self = static_cast<StreamListener *>(h->data);
-  if (self->on_closed_) {
-    auto done = std::move(self->on_closed_);
+  self->handle_closed_ = true;
+  self->report_closed_when_done();
+}
+
+void StreamListener::report_closed_when_done() {
+  if (!closing_ || !handle_closed_ || !refusals_.empty()) return;
+  if (on_closed_) {
+    auto done = std::move(on_closed_);
     done();
   }
 }

@@ -4,14 +4,17 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <new>
 
 #include "roam/roam_errors.h"
 
 namespace roam::uvio {
 
 namespace {
-constexpr size_t kReadBufferSize = 64 * 1024;
 constexpr size_t kSpareWrites = 4;
+// A spare write request keeps its buffer for the next write only up to this
+// size: an idle session must not hold on to the memory of its last burst.
+constexpr size_t kSpareWriteBytes = 16 * 1024;
 }  // namespace
 
 std::string uv_error_text(int uv_code) { return uv_strerror(uv_code); }
@@ -43,19 +46,24 @@ int StreamTransport::connect(const Address &addr) {
   int rc = init_handle(addr.kind);
   if (rc != ROAM_OK) return rc;
   address_ = addr;
+  connecting_.reset(new (std::nothrow) ConnectRequests());
+  if (!connecting_) {
+    last_error_ = "out of memory";
+    return ROAM_ENOMEM;
+  }
   if (addr.kind == Address::Kind::Unix) {
-    connect_req_.data = this;
-    uv_pipe_connect(&connect_req_, &own_.pipe, addr.path.c_str(), on_connected);
+    connecting_->connect.data = this;
+    uv_pipe_connect(&connecting_->connect, &own_.pipe, addr.path.c_str(), on_connected);
     return ROAM_OK;
   }
   struct addrinfo hints;
   std::memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  resolve_req_.data = this;
+  connecting_->resolve.data = this;
   std::string port = std::to_string(addr.port);
-  int r = uv_getaddrinfo(loop_.loop(), &resolve_req_, on_resolved, addr.host.c_str(), port.c_str(),
-                         &hints);
+  int r = uv_getaddrinfo(loop_.loop(), &connecting_->resolve, on_resolved, addr.host.c_str(),
+                         port.c_str(), &hints);
   if (r != 0) {
     last_error_ = "cannot resolve " + addr.host + ": " + uv_error_text(r);
     return ROAM_EIO;
@@ -77,8 +85,8 @@ void StreamTransport::on_resolved(uv_getaddrinfo_t *req, int status, struct addr
     self->fail(ROAM_EIO, "cannot resolve " + self->address_.host + ": " + uv_error_text(status));
     return;
   }
-  self->connect_req_.data = self;
-  int rc = uv_tcp_connect(&self->connect_req_, &self->own_.tcp, res->ai_addr, on_connected);
+  self->connecting_->connect.data = self;
+  int rc = uv_tcp_connect(&self->connecting_->connect, &self->own_.tcp, res->ai_addr, on_connected);
   uv_freeaddrinfo(res);
   if (rc != 0) {
     self->fail(ROAM_EIO, "connect to " + self->address_.to_string() + " failed: " + uv_error_text(rc));
@@ -170,7 +178,6 @@ int StreamTransport::make_pair(StreamTransport &a, StreamTransport &b) {
 
 void StreamTransport::start_reading() {
   if (!handle_ready_ || reading_ || closing_) return;
-  if (read_buf_.empty()) read_buf_.resize(kReadBufferSize);
   int rc = uv_read_start(stream_, on_alloc, on_read);
   if (rc != 0) {
     fail(ROAM_EIO, "read failed: " + uv_error_text(rc));
@@ -186,22 +193,28 @@ void StreamTransport::stop_reading() {
 
 void StreamTransport::on_alloc(uv_handle_t *h, size_t, uv_buf_t *buf) {
   auto *self = static_cast<StreamTransport *>(h->data);
-  // One read at a time per stream: the same buffer serves every read.
-  *buf = uv_buf_init(reinterpret_cast<char *>(self->read_buf_.data()),
-                     static_cast<unsigned>(self->read_buf_.size()));
+  // libuv reads into it and calls on_read before any other stream's alloc;
+  // on_read's consumer copies what it keeps. See shared_read_buffer.hpp.
+  *buf = self->loop_.read_buffer().lend();
 }
 
 void StreamTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   auto *self = static_cast<StreamTransport *>(s->data);
+  SharedReadBuffer &shared = self->loop_.read_buffer();  // the loop outlives us
+  self->deliver_read(nread, buf);
+  shared.reclaim();
+}
+
+void StreamTransport::deliver_read(ssize_t nread, const uv_buf_t *buf) {
   if (nread > 0) {
-    self->events_->on_transport_bytes(
+    events_->on_transport_bytes(
         wire::ByteView(reinterpret_cast<const uint8_t *>(buf->base), static_cast<size_t>(nread)));
   } else if (nread == UV_EOF) {
-    self->stop_reading();
-    self->events_->on_transport_eof();
+    stop_reading();
+    events_->on_transport_eof();
   } else if (nread < 0) {
-    self->stop_reading();
-    self->fail(ROAM_EIO, "read failed: " + uv_error_text(static_cast<int>(nread)));
+    stop_reading();
+    fail(ROAM_EIO, "read failed: " + uv_error_text(static_cast<int>(nread)));
   }
 }
 
@@ -240,8 +253,12 @@ void StreamTransport::on_written(uv_write_t *req, int status) {
   std::unique_ptr<WriteRequest> wr(static_cast<WriteRequest *>(req->data));
   StreamTransport *self = wr->owner;
   self->backlog_ -= wr->bytes.size();
-  if (self->spare_writes_.size() < kSpareWrites && wr->bytes.size() <= (1u << 20)) {
-    wr->bytes.clear();
+  if (self->spare_writes_.size() < kSpareWrites) {
+    if (wr->bytes.capacity() > kSpareWriteBytes) {
+      wr->bytes.shrink();
+    } else {
+      wr->bytes.clear();
+    }
     self->spare_writes_.push_back(std::move(wr));
   }
   if (self->closing_) {
@@ -275,7 +292,7 @@ void StreamTransport::close(bool graceful) {
   closing_ = true;
   graceful_ = graceful;
   stop_reading();
-  if (resolving_) uv_cancel(reinterpret_cast<uv_req_t *>(&resolve_req_));
+  if (resolving_) uv_cancel(reinterpret_cast<uv_req_t *>(&connecting_->resolve));
   maybe_finish_close();
 }
 

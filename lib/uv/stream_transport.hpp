@@ -1,6 +1,6 @@
 // A byte-stream transport on a libuv stream handle (TCP or Unix socket):
-// connecting, reading into a reused buffer, writing whole batches with a
-// tracked backlog, and an orderly close. Knows nothing about roam.
+// connecting, reading into the loop's shared buffer, writing whole batches
+// with a tracked backlog, and an orderly close. Knows nothing about roam.
 #pragma once
 
 #include <uv.h>
@@ -83,6 +83,7 @@ class StreamTransport {
   static void on_connected(uv_connect_t *req, int status);
   static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
   static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+  void deliver_read(ssize_t nread, const uv_buf_t *buf);
   static void on_written(uv_write_t *req, int status);
   static void on_shutdown(uv_shutdown_t *req, int status);
   static void on_closed(uv_handle_t *h);
@@ -105,11 +106,15 @@ class StreamTransport {
   bool reported_closed_ = false;
   Address address_;
 
-  uv_getaddrinfo_t resolve_req_;
-  uv_connect_t connect_req_;
+  // Only a transport that connects needs these; accepted ones (most of a
+  // server's) do without the extra ~250 bytes.
+  struct ConnectRequests {
+    uv_getaddrinfo_t resolve;
+    uv_connect_t connect;
+  };
+  std::unique_ptr<ConnectRequests> connecting_;
   uv_shutdown_t shutdown_req_;
 
-  std::vector<uint8_t> read_buf_;
   size_t backlog_ = 0;
   std::vector<std::unique_ptr<WriteRequest>> spare_writes_;
   std::string last_error_;

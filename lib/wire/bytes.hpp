@@ -37,6 +37,7 @@ class ByteBuffer {
   const uint8_t *data() const { return bytes_.data(); }
   uint8_t *data() { return bytes_.data(); }
   size_t size() const { return bytes_.size(); }
+  size_t capacity() const { return bytes_.capacity(); }
   bool empty() const { return bytes_.empty(); }
   ByteView view() const { return ByteView(bytes_.data(), bytes_.size()); }
 

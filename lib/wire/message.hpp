@@ -11,6 +11,7 @@
 
 #include "wire/bytes.hpp"
 #include "wire/metadata.hpp"
+#include "wire/reader.hpp"
 
 namespace roam::wire {
 
@@ -66,8 +67,24 @@ class IdList {
 
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
-  // The id at index i (0 <= i < count). O(i) for received lists.
-  uint64_t at(uint64_t i) const;
+  // Visits every id in order. A received list is walked once, each varint
+  // decoded once: a Call naming N channels costs O(N), never O(N^2) (there
+  // is deliberately no random access into the encoded form).
+  template <class Fn>
+  void for_each(Fn &&fn) const {
+    if (values_ != nullptr) {
+      for (uint64_t i = 0; i < count_; ++i) fn(values_[i]);
+      return;
+    }
+    Reader r(encoded_);
+    uint64_t id = 0;
+    // decode_message validated every varint, so each read succeeds.
+    for (uint64_t i = 0; i < count_ && r.read_varint_u64(&id) == ROAM_OK; ++i) fn(id);
+  }
+  // Writes the ids to out[0 .. count()).
+  void copy_to(uint64_t *out) const {
+    for_each([&out](uint64_t id) { *out++ = id; });
+  }
   bool is_encoded() const { return values_ == nullptr && count_ > 0; }
   ByteView encoded_bytes() const { return encoded_; }
   const uint64_t *values() const { return values_; }

@@ -162,14 +162,6 @@ void put_channel(ByteBuffer &out, const ChannelMessage &c) {
 
 }  // namespace
 
-uint64_t IdList::at(uint64_t i) const {
-  if (values_ != nullptr) return values_[i];
-  Reader r(encoded_);
-  uint64_t id = 0;
-  for (uint64_t k = 0; k <= i; ++k) r.read_varint_u64(&id);
-  return id;
-}
-
 int decode_message(const uint8_t *data, size_t size, Message *out) {
   Reader r(data, size);
   *out = Message();

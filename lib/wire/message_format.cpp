@@ -23,10 +23,10 @@ std::string u64_text(uint64_t v) {
 
 std::string describe_ids(const IdList &ids) {
   std::string s = "[";
-  for (uint64_t i = 0; i < ids.count(); ++i) {
-    if (i) s += ", ";
-    s += u64_text(ids.at(i));
-  }
+  ids.for_each([&s](uint64_t id) {
+    if (s.size() > 1) s += ", ";
+    s += u64_text(id);
+  });
   return s + "]";
 }
 

@@ -4,6 +4,12 @@
 
 namespace roam::wire {
 
+namespace {
+thread_local uint64_t varints_decoded = 0;
+}  // namespace
+
+uint64_t varints_decoded_on_this_thread() { return varints_decoded; }
+
 int Reader::read_u8(uint8_t *out) {
   if (pos_ == end_) return ROAM_ETRUNCATED;
   *out = *pos_++;
@@ -11,6 +17,7 @@ int Reader::read_u8(uint8_t *out) {
 }
 
 int Reader::read_varint_u64(uint64_t *out) {
+  ++varints_decoded;
   uint64_t value = 0;
   for (size_t i = 0; i < kMaxVarint64; ++i) {
     if (pos_ == end_) return ROAM_ETRUNCATED;

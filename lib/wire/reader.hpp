@@ -42,6 +42,11 @@ class Reader {
   const uint8_t *end_;
 };
 
+// Varints decoded by Readers on the calling thread since it started. A
+// count of work, not time: tests use it to prove that a decoding path is
+// linear in its input (an O(N^2) walk shows up as N^2 reads).
+uint64_t varints_decoded_on_this_thread();
+
 // True if [data, data+size) is well-formed UTF-8 (no overlongs, no
 // surrogates, nothing above U+10FFFF), as Rust's str requires.
 bool is_valid_utf8(const uint8_t *data, size_t size);

@@ -166,6 +166,16 @@ void side_close(roam_runtime *rt, side *sd) {
   assert_true(run_until(rt, &sd->closed, 5000));
 }
 
+void side_pair(roam_runtime *rt, event_log *log, side *a, const roam_options *a_opts, side *b,
+               const roam_options *b_opts) {
+  roam_session *sa, *sb;
+  assert_int_equal(roam_session_pair(rt, a_opts, b_opts, &sa, &sb), 0);
+  side_init(a, a->name ? a->name : "a", log, sa);
+  side_init(b, b->name ? b->name : "b", log, sb);
+  assert_true(run_until(rt, &a->handshake_done, 2000));
+  assert_true(run_until(rt, &b->handshake_done, 2000));
+}
+
 void side_on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
   side_acceptor *a = ud;
   assert_int_equal(status, 0);

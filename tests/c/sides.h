@@ -35,6 +35,11 @@ typedef struct side {
 
 /* Registers every callback on s. */
 void side_init(side *sd, const char *name, event_log *log, roam_session *s);
+/* Two sessions joined in process (a the initiator), each with its own
+ * options (NULL = defaults), every callback registered; returns once both
+ * finished the handshake. Names come from a->name / b->name if set. */
+void side_pair(roam_runtime *rt, event_log *log, side *a, const roam_options *a_opts, side *b,
+               const roam_options *b_opts);
 /* Closes the session and runs the loop until its close callback. */
 void side_close(roam_runtime *rt, side *sd);
 

@@ -309,6 +309,54 @@ static void acceptor_answers_a_good_raw_hello(void **state) {
   side_close(f->rt, &f->a);
 }
 
+/* ---- one ordered event queue ------------------------------------------------------------------ */
+
+/* Two frames in one read: a Call on conn 2, whose handler closes conn 2,
+ * then a ConnectionOpen for conn 4. The closed callback (caused while
+ * handling frame 1) must come before the inbound open of frame 2. */
+static void script_call_then_open_in_one_read(raw_peer *p) {
+  uint8_t buf[256];
+  raw_read_frame(p->fd, buf, sizeof buf, 2000);  /* our Hello */
+  send_frame(p->fd, kHelloYourself, sizeof kHelloYourself);
+  static const uint8_t open2[] = {0x02, 0x03, 0x01, 0x40, 0x00};  /* conn 2: Even, 64, [] */
+  send_frame(p->fd, open2, sizeof open2);
+  raw_read_frame(p->fd, buf, sizeof buf, 2000);  /* our ConnectionAccept */
+  /* Request{conn 2, id 2, Call{method 5, [], [], ()}} then ConnectionOpen{conn 4} */
+  static const uint8_t both[] = {7, 0, 0, 0, 0x02, 0x07, 0x02, 0x00, 0x05, 0x00, 0x00,
+                                 5, 0, 0, 0, 0x04, 0x03, 0x01, 0x40, 0x00};
+  raw_write_all(p->fd, both, sizeof both);
+  read_until_eof(p, 3000);
+}
+
+static void close_in_call_handler(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
+                                  const uint64_t *channels, size_t n, const roam_metadata *md,
+                                  const uint8_t *args, size_t len) {
+  fixture *f = ud;
+  log_add(&f->log, "A serving conn=%llu", (unsigned long long)roam_conn_id(conn));
+  roam_reply_release(reply);
+  assert_int_equal(roam_conn_close(conn, NULL), 0);
+  (void)method, (void)channels, (void)n, (void)md, (void)args, (void)len;
+}
+
+static void events_keep_the_order_of_the_frames_that_caused_them(void **state) {
+  fixture *f = *state;
+  raw_start(&f->peer, script_call_then_open_in_one_read);
+  connect_to_peer(f, NULL);
+  f->a.accept_all = 1;
+  roam_session_on_call(f->a.s, close_in_call_handler, f);
+  assert_true(run_until_count(f->rt, &f->a.inbound_opens, 2, 2000));
+  int served = log_find(&f->log, "A serving conn=2", 0);
+  int closed = log_find(&f->log, "A closed conn=2 origin=local reason=ROAM_OK md=", 0);
+  int opened = log_find(&f->log, "A inbound_open conn=4 md=", 0);
+  if (!(served >= 0 && closed > served && opened > closed)) {
+    log_dump(&f->log);
+    fail_msg("expected serving conn=2, closed conn=2, inbound_open conn=4 in that order");
+  }
+  roam_session_shutdown(f->a.s);
+  raw_join(f->rt, &f->peer);
+  side_close(f->rt, &f->a);
+}
+
 /* ---- a peer that stops answering pings ---------------------------------------------------- */
 
 static void script_deaf_after_handshake(raw_peer *p) {
@@ -406,6 +454,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(acceptor_gives_up_on_client_that_never_says_hello, setup, teardown),
       cmocka_unit_test_setup_teardown(acceptor_refuses_other_protocol_version, setup, teardown),
       cmocka_unit_test_setup_teardown(acceptor_answers_a_good_raw_hello, setup, teardown),
+      cmocka_unit_test_setup_teardown(events_keep_the_order_of_the_frames_that_caused_them, setup, teardown),
       cmocka_unit_test_setup_teardown(unanswered_pings_end_session_with_keepalive_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(slow_reader_bounds_outbound_memory, setup, teardown),
   };

@@ -314,6 +314,139 @@ static void our_limit_is_enforced_against_a_peer_that_exceeds_it(void **state) {
   raw_responses = raw_cancelled = 0;
 }
 
+/* Hardening, finding 5: a served call the peer cancelled keeps counting
+ * against max_concurrent_requests while the application still holds its
+ * reply. A raw client sends Call + Cancel pairs without waiting: the server
+ * application never holds more than its limit of 4. */
+static void cancelled_calls_count_until_the_server_releases_them(void **state) {
+  fixture *f = *state;
+  roam_session_on_request(f->client.s, raw_on_request, NULL);
+  roam_conn *root = client_root(f);
+  enum { PAIRS = 2000 };
+  for (int i = 0; i < PAIRS; ++i) {
+    uint64_t id = (uint64_t)(1001 + 2 * i);
+    assert_int_equal(roam_conn_send_request(root, ROAM_REQUEST_CALL, id, METHOD_HOLD, NULL, 0,
+                                            NULL, NULL, 0), 0);
+    assert_int_equal(roam_conn_send_request(root, ROAM_REQUEST_CANCEL, id, 0, NULL, 0, NULL,
+                                            NULL, 0), 0);
+    if (i % 100 == 99) run_for(f->rt, 2);
+  }
+  /* Every call is answered (Cancelled) exactly once. */
+  assert_true(run_until_count(f->rt, &raw_responses, PAIRS, 5000));
+  assert_int_equal(raw_cancelled, PAIRS);
+  assert_int_equal(f->held_count, 4);
+  assert_int_equal(f->cancelled_replies, 4);
+  /* Once released, the slots serve new calls again. */
+  for (int i = 0; i < 4; ++i) {
+    roam_reply_release(f->held[i]);
+    f->held[i] = NULL;
+  }
+  f->held_count = 0;
+  static outcome o;  /* completes at teardown, after this function returns */
+  memset(&o, 0, sizeof o);
+  roam_conn_call(root, METHOD_HOLD, NULL, NULL, 0, on_response, &o, NULL);
+  assert_true(run_until(f->rt, &f->held_count, 2000));
+  raw_responses = raw_cancelled = 0;
+}
+
+/* Hardening, finding 1: roam_call_cancel sends its Cancel forced past the
+ * soft limit; when that crosses the hard limit the session ends inside the
+ * send and completes every pending call. The cancelled call must still
+ * complete exactly once (on_response asserts it), and nothing freed may be
+ * touched (ASan in the sanitizer pass). Deterministic: a forced reply fills
+ * the backlog to 4 bytes short of the hard limit within one loop turn
+ * (nothing is flushed before the turn ends), so the Cancel crosses it. */
+static roam_reply *held_on_a[2];
+static int held_on_a_count;
+static void hold_on_a(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
+                      const uint64_t *channels, size_t n, const roam_metadata *md,
+                      const uint8_t *args, size_t len) {
+  held_on_a[held_on_a_count++] = reply;
+  (void)conn, (void)ud, (void)method, (void)channels, (void)n, (void)md, (void)args, (void)len;
+}
+
+static void cancel_that_crosses_the_hard_limit_completes_the_call_once(void **state) {
+  fixture *f = *state;
+  enum { HARD = 64 * 1024 };
+  /* A fresh pair: the client (a) has a small hard limit and serves calls
+   * from the server side (b), which holds a's call. */
+  roam_options *opts = roam_options_new();
+  assert_int_equal(roam_options_set_outbound_limits(opts, 4096, HARD), 0);
+  event_log log = {0};
+  side sa = {.name = "a"}, sb = {.name = "b"};
+  side_pair(f->rt, &log, &sa, opts, &sb, NULL);
+  roam_options_free(opts);
+  roam_session *a = sa.s, *b = sb.s;
+  held_on_a_count = 0;
+  roam_session_on_call(a, hold_on_a, NULL);
+  roam_session_on_call(b, serve, f);
+  roam_conn *ra, *rb;
+  roam_session_root(a, &ra);
+  roam_session_root(b, &rb);
+  static outcome from_b[2];
+  memset(from_b, 0, sizeof from_b);
+  roam_conn_call(rb, METHOD_HOLD, NULL, NULL, 0, on_response, &from_b[0], NULL);
+  roam_conn_call(rb, METHOD_HOLD, NULL, NULL, 0, on_response, &from_b[1], NULL);
+  outcome mine = {0};
+  roam_call *call;
+  int held_before = f->held_count;
+  assert_int_equal(roam_conn_call(ra, METHOD_HOLD, NULL, NULL, 0, on_response, &mine, &call), 0);
+  assert_true(run_until_count(f->rt, &held_on_a_count, 2, 2000));
+  assert_true(run_until_count(f->rt, &f->held_count, held_before + 1, 2000));
+  run_for(f->rt, 10);  /* everything flushed: a's backlog is empty */
+  /* One reply measures a response's overhead; the second fills the backlog. */
+  size_t start = roam_session_outbound_backlog(a);
+  assert_int_equal(roam_reply_ok(held_on_a[0], NULL, NULL, 0), 0);
+  size_t overhead = roam_session_outbound_backlog(a) - start;
+  size_t fill = HARD - roam_session_outbound_backlog(a) - overhead - 4;
+  uint8_t *value = test_calloc(1, fill);
+  assert_int_equal(roam_reply_ok(held_on_a[1], NULL, value, fill), 0);
+  test_free(value);
+  assert_int_equal(roam_session_outbound_backlog(a), HARD - 4);
+  /* The Cancel (more than 4 bytes) crosses the hard limit inside this call. */
+  roam_call_cancel(call, NULL);
+  assert_true(run_until(f->rt, &mine.done, 2000));
+  assert_int_equal(mine.status, ROAM_ECANCELLED);
+  assert_true(run_until(f->rt, &sa.ended, 2000));
+  assert_int_equal(sa.end_error, ROAM_ELIMIT);
+  run_for(f->rt, 20);
+  assert_int_equal(mine.done, 1);
+  side_close(f->rt, &sa);
+  side_close(f->rt, &sb);
+}
+
+/* Hardening, finding 4: the idle timeout cuts off a peer that says
+ * nothing, but a quiet session with a call in progress is not idle: a
+ * server holding a call longer than its idle timeout keeps the session,
+ * and the timeout applies again once the call is answered. */
+static void idle_timeout_waits_for_calls_in_progress(void **state) {
+  fixture *f = *state;
+  roam_options *opts = roam_options_new();
+  assert_int_equal(roam_options_set_idle_timeout(opts, 200), 0);
+  event_log log = {0};
+  side client = {.name = "client"}, server = {.name = "server"};
+  side_pair(f->rt, &log, &client, NULL, &server, opts);
+  roam_options_free(opts);
+  roam_session_on_call(server.s, serve, f);
+  roam_conn *root;
+  roam_session_root(client.s, &root);
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  int held_before = f->held_count;
+  assert_int_equal(roam_conn_call(root, METHOD_HOLD, NULL, NULL, 0, on_response, &o, NULL), 0);
+  assert_true(run_until_count(f->rt, &f->held_count, held_before + 1, 2000));
+  run_for(f->rt, 700);  /* three idle timeouts with nothing on the wire */
+  assert_int_equal(server.ended, 0);
+  assert_int_equal(roam_reply_ok(f->held[held_before], NULL, "\x01", 1), 0);
+  f->held[held_before] = NULL;
+  assert_true(run_until(f->rt, &o.done, 2000));
+  assert_int_equal(o.status, 0);
+  assert_true(run_until(f->rt, &server.ended, 2000));
+  assert_int_equal(server.end_error, ROAM_ETIMEDOUT);
+  side_close(f->rt, &client);
+  side_close(f->rt, &server);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(call_returns_value_and_metadata, setup, teardown),
@@ -326,6 +459,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(reply_after_the_connection_closed_is_an_error_not_a_crash, setup, teardown),
       cmocka_unit_test_setup_teardown(peers_limit_gives_eagain_not_a_violation, setup, teardown),
       cmocka_unit_test_setup_teardown(our_limit_is_enforced_against_a_peer_that_exceeds_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(cancelled_calls_count_until_the_server_releases_them, setup, teardown),
+      cmocka_unit_test_setup_teardown(cancel_that_crosses_the_hard_limit_completes_the_call_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(idle_timeout_waits_for_calls_in_progress, setup, teardown),
   };
   return cmocka_run_group_tests_name("capi_calls", tests, NULL, NULL);
 }

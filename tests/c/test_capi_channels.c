@@ -9,7 +9,7 @@
 #include "postcard.h"
 #include "sides.h"
 
-enum { METHOD_SUM = 10, METHOD_GENERATE = 11, METHOD_SINK = 12 };
+enum { METHOD_SUM = 10, METHOD_GENERATE = 11, METHOD_SINK = 12, METHOD_NO_BIND = 13 };
 enum { CREDIT = 16 };
 
 /* What one channel end has seen. */
@@ -108,6 +108,10 @@ static void serve(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
                   const uint8_t *args, size_t len) {
   fixture *f = ud;
   assert_int_equal(n, 1);
+  if (method == METHOD_NO_BIND) {  /* works on it, but never binds the channel */
+    f->reply = reply;
+    return;
+  }
   memset(&f->server_chan, 0, sizeof f->server_chan);
   f->bound++;
   if (method == METHOD_SUM || method == METHOD_SINK) {
@@ -315,6 +319,96 @@ static void channels_end_with_their_connection(void **state) {
   assert_int_equal(o.status, ROAM_ESHUTDOWN);
 }
 
+/* A raw client that ignores credit: counts the Resets it is sent. */
+static int raw_resets;
+static void raw_on_channel(roam_conn *conn, void *ud, int kind, uint64_t id, const roam_metadata *md,
+                           const uint8_t *payload, size_t len, uint32_t additional) {
+  if (kind == ROAM_CHANNEL_RESET) raw_resets++;
+  (void)conn, (void)ud, (void)id, (void)md, (void)payload, (void)len, (void)additional;
+}
+
+/* Hardening, finding 7: credit is enforced, not only counted. A sender
+ * that pushes 2,000 items on a credit of 16 gets exactly 16 delivered; the
+ * 17th resets the channel (the sender is told to stop) and the receiving
+ * application sees it end with ROAM_EPROTO. Nothing is buffered for it. */
+static void items_beyond_credit_reset_the_channel(void **state) {
+  fixture *f = *state;
+  raw_resets = 0;
+  roam_session_on_channel(f->client.s, raw_on_channel, NULL);
+  uint64_t id = 1;  /* named in the call, sent on raw: no credit accounting here */
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  assert_int_equal(roam_conn_call_with_channels(client_root(f), METHOD_SINK, &id, 1, NULL, NULL, 0,
+                                                on_response, &o, NULL), 0);
+  for (int i = 0; i < 2000; ++i) {
+    uint8_t item[8];
+    size_t n;
+    put_i32(item, &n, i);
+    assert_int_equal(roam_conn_send_channel(client_root(f), ROAM_CHANNEL_ITEM, id, NULL, item, n, 0), 0);
+  }
+  assert_true(run_until(f->rt, &f->server_chan.ended, 2000));
+  assert_int_equal(f->server_chan.end_reason, ROAM_EPROTO);
+  assert_int_equal(f->server_chan.items, CREDIT);
+  assert_true(run_until(f->rt, &raw_resets, 2000));
+  run_for(f->rt, 20);
+  assert_int_equal(raw_resets, 1);
+  assert_int_equal(f->server_chan.items, CREDIT);
+  assert_int_equal(f->server.ended, 0);  /* the session and the call live on */
+}
+
+/* Hardening, finding 3: what is kept for channels nobody bound is bounded
+ * in bytes. The server names-but-never-binds; the client floods 64 KiB
+ * items at it. Past the server's 1 MiB per-connection limit the client is
+ * sent a ProtocolError and the server's session ends with ROAM_ELIMIT
+ * (before: every item was kept, 1,000 x 1 MiB took 1 GB). */
+static void unbound_channel_flood_is_bounded_in_bytes(void **state) {
+  fixture *f = *state;
+  roam_options *opts = roam_options_new();
+  assert_int_equal(roam_options_set_channel_buffer_limits(opts, 1u << 20, 2u << 20), 0);
+  event_log log = {0};
+  side client = {.name = "client"}, server = {.name = "server"};
+  side_pair(f->rt, &log, &client, NULL, &server, opts);
+  roam_options_free(opts);
+  roam_session *c = client.s, *s = server.s;
+  roam_session_on_call(s, serve, f);
+  roam_session_on_channel(s, NULL, NULL);  /* no raw user to take them instead */
+  roam_conn *root;
+  roam_session_root(c, &root);
+  uint64_t id = 1;
+  static outcome o;
+  memset(&o, 0, sizeof o);
+  assert_int_equal(roam_conn_call_with_channels(root, METHOD_NO_BIND, &id, 1, NULL, NULL, 0,
+                                                on_response, &o, NULL), 0);
+  static uint8_t item[64 * 1024];
+  int sent = 0;
+  for (int i = 0; i < 200 && !server.ended; ++i) {
+    int rc = roam_conn_send_channel(root, ROAM_CHANNEL_ITEM, id, NULL, item, sizeof item, 0);
+    if (rc == ROAM_EAGAIN) {
+      run_for(f->rt, 5);
+      continue;
+    }
+    if (rc != 0) break;
+    sent++;
+    if (sent % 4 == 0) run_for(f->rt, 2);
+  }
+  assert_true(run_until(f->rt, &server.ended, 5000));
+  assert_int_equal(server.end_error, ROAM_ELIMIT);
+  assert_true(strstr(roam_session_last_error(s), "channel buffer limit") != NULL);
+  assert_true(run_until(f->rt, &client.ended, 5000));
+  assert_int_equal(client.end_error, ROAM_EPEERERROR);
+  assert_true(strstr(roam_session_last_error(c), "channel buffer limit") != NULL);
+  /* About 1 MiB went in before the limit cut it off, not the whole flood. */
+  assert_true(sent >= 15 && sent < 200);
+  print_message("unbound flood: cut off after %d items of 64 KiB\n", sent);
+  assert_true(run_until(f->rt, &o.done, 2000));
+  if (f->reply) {
+    roam_reply_release(f->reply);
+    f->reply = NULL;
+  }
+  side_close(f->rt, &client);
+  side_close(f->rt, &server);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(flood_from_caller_never_exceeds_credit, setup, teardown),
@@ -322,6 +416,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(full_queue_says_eagain_until_credit_arrives, setup, teardown),
       cmocka_unit_test_setup_teardown(reset_by_receiver_ends_the_sender, setup, teardown),
       cmocka_unit_test_setup_teardown(channels_end_with_their_connection, setup, teardown),
+      cmocka_unit_test_setup_teardown(items_beyond_credit_reset_the_channel, setup, teardown),
+      cmocka_unit_test_setup_teardown(unbound_channel_flood_is_bounded_in_bytes, setup, teardown),
   };
   return cmocka_run_group_tests_name("capi_channels", tests, NULL, NULL);
 }

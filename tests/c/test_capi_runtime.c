@@ -3,6 +3,7 @@
  * own uv_loop_t, embedding through the backend fd, adopting a connected fd
  * or a uv_stream_t, and freeing only once everything is closed. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -84,6 +85,194 @@ static void stop_from_another_thread_ends_run(void **state) {
   roam_session_close(b, NULL, NULL);
   roam_runtime_run(rt);
   assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+/* ---- stop: never lost, safe in a signal handler, used up by one run -------------------- */
+
+/* A lost stop hangs run() forever: the alarm turns that into a failure.
+ * It ends the process rather than longjmp into cmocka: the handler may
+ * have interrupted the loop thread holding locks (malloc's, libroam's)
+ * that nothing would ever release. */
+static const char *guarded_test;
+static volatile sig_atomic_t runs_done;
+
+static void write_str(const char *text) {
+  size_t len = strlen(text);
+  while (len > 0) {
+    ssize_t n = write(STDERR_FILENO, text, len);
+    if (n <= 0) return;
+    text += n;
+    len -= (size_t)n;
+  }
+}
+
+static void on_guard_alarm(int sig) {
+  (void)sig;
+  char count[16];
+  int i = (int)sizeof count;
+  count[--i] = '\0';
+  int n = runs_done;
+  do count[--i] = (char)('0' + n % 10); while ((n /= 10) > 0 && i > 0);
+  write_str("FAILED ");
+  write_str(guarded_test);
+  write_str(": roam_runtime_run() did not return (runs completed: ");
+  write_str(count + i);
+  write_str("): a stop was lost\n");
+  _exit(1);
+}
+
+static void guard_start(const char *test) {
+  guarded_test = test;
+  runs_done = 0;
+  signal(SIGALRM, on_guard_alarm);
+  alarm(10);
+}
+
+static void guard_end(void) {
+  alarm(0);
+  signal(SIGALRM, SIG_DFL);
+}
+
+/* A listener keeps the loop alive with nothing to do: run() can only end
+ * by a stop. */
+static roam_listener *listen_idle(roam_runtime *rt) {
+  roam_listener *l;
+  assert_int_equal(roam_listener_new(rt, "tcp://127.0.0.1:0", NULL, NULL, NULL, &l), 0);
+  return l;
+}
+
+static void on_listener_closed(roam_listener *l, void *ud) {
+  (void)l;
+  *(int *)ud = 1;
+}
+
+/* Closes the listener even if a stop is still pending (it ends one run). */
+static void close_and_free(roam_runtime *rt, roam_listener *l) {
+  int closed = 0;
+  assert_int_equal(roam_listener_close(l, on_listener_closed, &closed), 0);
+  for (int i = 0; i < 100 && !closed; ++i) roam_runtime_run_once(rt);
+  assert_true(closed);
+  roam_runtime_run(rt);
+  assert_int_equal(roam_runtime_free(rt), 0);
+}
+
+static void stop_before_run_ends_the_next_run(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  assert_int_equal(roam_runtime_new(&rt), 0);
+  roam_listener *l = listen_idle(rt);
+  guard_start(__func__);
+  assert_int_equal(roam_runtime_stop(rt), 0);
+  assert_int_equal(roam_runtime_run(rt), 0);
+  guard_end();
+  close_and_free(rt, l);
+}
+
+static roam_runtime *signal_rt;
+static void stop_on_sigusr1(int sig) {
+  (void)sig;
+  roam_runtime_stop(signal_rt);
+}
+
+typedef struct {
+  pthread_t target;
+  atomic_int done;
+  atomic_int sent;
+} signaller;
+
+static void *signal_until_done(void *arg) {
+  signaller *s = arg;
+  while (!atomic_load(&s->done)) {
+    pthread_kill(s->target, SIGUSR1);
+    atomic_fetch_add(&s->sent, 1);
+    usleep(20);
+  }
+  return NULL;
+}
+
+typedef struct {
+  atomic_int quit;
+} churn_ctx;
+
+static void nothing(roam_runtime *rt, void *ud) {
+  (void)rt;
+  (void)ud;
+}
+
+/* Keeps the loop thread inside roam_runtime_post() much of the time, so
+ * signals also land while it holds the runtime's own locks: a handler
+ * that took one of them would deadlock there. */
+static void churn(roam_runtime *rt, void *ud) {
+  churn_ctx *c = ud;
+  if (atomic_load(&c->quit)) return;
+  for (int i = 0; i < 256; ++i) roam_runtime_post(rt, nothing, NULL);
+  roam_runtime_post(rt, churn, c);
+}
+
+static void stop_from_a_signal_handler_ends_run(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  assert_int_equal(roam_runtime_new(&rt), 0);
+  roam_listener *l = listen_idle(rt);
+  signal_rt = rt;
+  churn_ctx churning = {0};
+  roam_runtime_post(rt, churn, &churning);
+  signaller sig = {.target = pthread_self()};
+  signal(SIGUSR1, stop_on_sigusr1);
+  guard_start(__func__);
+  pthread_t t;
+  pthread_create(&t, NULL, signal_until_done, &sig);
+  /* Every run ends by a signal: many of them arrive inside libroam. */
+  for (runs_done = 0; runs_done < 1000; ++runs_done) assert_int_equal(roam_runtime_run(rt), 0);
+  atomic_store(&sig.done, 1);
+  pthread_join(t, NULL);
+  guard_end();
+  signal(SIGUSR1, SIG_IGN);  /* a signal still in flight must not kill the test */
+  assert_true(atomic_load(&sig.sent) > 0);
+  atomic_store(&churning.quit, 1);
+  close_and_free(rt, l);
+}
+
+typedef struct {
+  roam_runtime *rt;
+  atomic_int stop_sent;
+} late_stop;
+
+static void *stop_later(void *arg) {
+  late_stop *ls = arg;
+  usleep(100 * 1000);
+  atomic_store(&ls->stop_sent, 1);
+  roam_runtime_stop(ls->rt);
+  return NULL;
+}
+
+static void a_stop_ends_one_run_only(void **state) {
+  (void)state;
+  roam_runtime *rt;
+  assert_int_equal(roam_runtime_new(&rt), 0);
+  roam_listener *l = listen_idle(rt);
+  guard_start(__func__);
+  /* Two requests before the run still make one stop. */
+  roam_runtime_stop(rt);
+  roam_runtime_stop(rt);
+  assert_int_equal(roam_runtime_run(rt), 0);
+  /* The next run ends only by the next stop. */
+  late_stop ls = {.rt = rt};
+  pthread_t t;
+  pthread_create(&t, NULL, stop_later, &ls);
+  assert_int_equal(roam_runtime_run(rt), 0);
+  assert_true(atomic_load(&ls.stop_sent));
+  pthread_join(t, NULL);
+  /* run_nowait uses up a stop too. */
+  roam_runtime_stop(rt);
+  assert_int_equal(roam_runtime_run_nowait(rt), 1);
+  ls.stop_sent = 0;
+  pthread_create(&t, NULL, stop_later, &ls);
+  assert_int_equal(roam_runtime_run(rt), 0);
+  assert_true(atomic_load(&ls.stop_sent));
+  pthread_join(t, NULL);
+  guard_end();
+  close_and_free(rt, l);
 }
 
 static void *wake_from_thread(void *arg) {
@@ -218,6 +407,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(post_runs_work_on_the_loop_thread),
       cmocka_unit_test(stop_from_another_thread_ends_run),
+      cmocka_unit_test(stop_before_run_ends_the_next_run),
+      cmocka_unit_test(stop_from_a_signal_handler_ends_run),
+      cmocka_unit_test(a_stop_ends_one_run_only),
       cmocka_unit_test(wake_interrupts_a_blocking_iteration),
       cmocka_unit_test(borrowed_loop_is_driven_by_the_caller),
       cmocka_unit_test(backend_fd_allows_embedding_in_another_poller),

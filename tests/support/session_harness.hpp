@@ -22,6 +22,9 @@ class EventRecorder : public session::SessionObserver {
   // Optional reactions, run from inside the callbacks (like a user would).
   std::function<void(uint64_t, const wire::MetadataView &)> on_inbound_open_hook;
   std::function<void(uint64_t, const wire::RequestMessage &)> on_request_hook;
+  // What has_work_in_progress() answers (calls or channels above the core).
+  bool busy = false;
+  bool has_work_in_progress() const override { return busy; }
 
   void on_handshake_done(const wire::ConnectionSettings &local, const wire::ConnectionSettings &peer,
                          const wire::MetadataView &md) override;

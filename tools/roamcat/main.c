@@ -267,6 +267,8 @@ static void serve_on_accept(roam_listener *l, void *ud, int status, roam_session
 }
 
 static roam_runtime *g_serve_rt;
+/* roam_runtime_stop() is async-signal-safe, and a stop that arrives before
+ * roam_runtime_run() is kept for it, so nothing else is needed here. */
 static void on_signal(int sig) {
   (void)sig;
   if (g_serve_rt) roam_runtime_stop(g_serve_rt);
@@ -309,12 +311,13 @@ static int cmd_serve(int argc, char **argv) {
     fprintf(stderr, "roamcat: cannot listen on %s: %s\n", argv[0], roam_strerror(rc));
     return 1;
   }
+  /* Before the address is printed: whoever reads it may signal at once. */
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
   char addr[256];
   roam_listener_address(l, addr, sizeof addr);
   printf("listening on %s\n", addr);
   fflush(stdout);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
   roam_runtime_run(rt);
   printf("stopping after %d calls\n", srv.calls);
   roam_listener_close(l, NULL, NULL);
