@@ -11,8 +11,10 @@
  * ----------------------------------------------------------------------------
  * Errors     Functions returning int give 0 (or a positive count) on success
  *            and a negative ROAM_E* code on failure (roam_errors.h);
- *            roam_strerror() describes a code. A session that ended keeps a
- *            readable reason: roam_session_last_error().
+ *            roam_strerror() describes a code; roam_last_error_detail()
+ *            says why the last failing call on this thread failed. A
+ *            session that ended keeps a readable reason:
+ *            roam_session_last_error().
  * Threads    A runtime and everything created on it (sessions, connections,
  *            listeners, calls) belong to the thread that runs its loop. Call
  *            them only from that thread. The exceptions, callable from any
@@ -80,6 +82,20 @@ ROAM_EXPORT uint32_t roam_protocol_version(void);
 ROAM_EXPORT const char *roam_strerror(int code);
 /* The code's symbolic name ("ROAM_EVERSION"); never NULL. */
 ROAM_EXPORT const char *roam_err_name(int code);
+/* Why the most recent failing libroam call on the calling thread failed,
+ * in words that name the offending value: "address \"tcp://host\" has no
+ * port: use tcp://HOST:PORT", "max_frame_size 10 is below the minimum of
+ * 64", "roam_session_pair: rt is NULL". Set whenever a function of the
+ * Options, Sessions (callbacks and tracing included) or Listeners
+ * sections below fails with ROAM_EINVAL (a NULL handle or argument, a bad
+ * address, a value out of range), and by the session and listener
+ * constructors whatever their error (a socket that cannot be adopted, a
+ * port in use). Like errno, it is only ever written by a failure: a call
+ * that succeeds leaves it as it was, so read it right after the call that
+ * failed. Thread-local: each thread sees its own. Never NULL; "" before
+ * the thread's first such failure. Valid until the thread's next failing
+ * call. */
+ROAM_EXPORT const char *roam_last_error_detail(void);
 
 /* Length meaning "NUL-terminated: use strlen". */
 #define ROAM_NTS ((size_t)-1)
@@ -451,6 +467,99 @@ ROAM_EXPORT int roam_session_on_pong(roam_session *s, roam_pong_cb cb, void *use
 ROAM_EXPORT int roam_session_on_keepalive_timeout(roam_session *s, roam_keepalive_timeout_cb cb,
                                                   void *user_data);
 ROAM_EXPORT int roam_session_on_writable(roam_session *s, roam_writable_cb cb, void *user_data);
+
+/* ---- Frame tracing -------------------------------------------------------- */
+/*
+ * One event per message the session decodes (IN) or queues to send (OUT),
+ * to see what crosses the wire when two implementations disagree. Events
+ * follow the rules of every other callback: on the loop thread, in order,
+ * never inside a libroam call (the OUT event of a message your call
+ * queued, a Ping from roam_session_ping(), comes after the call returns).
+ * An IN event comes before the callbacks its message causes (the request
+ * callback of a Call). An OUT event means queued: the bytes are written
+ * at the end of the loop turn. An initiator queues its Hello as it is
+ * created: register the trace callback right after creation to see it.
+ * While no trace callback is set, tracing costs nothing.
+ */
+enum roam_trace_direction {
+  ROAM_TRACE_IN = 0,  /* received and decoded */
+  ROAM_TRACE_OUT = 1  /* queued to send */
+};
+/* The roam v7 Message variants, by their wire discriminants. */
+enum roam_message_kind {
+  ROAM_MSG_HELLO = 0,
+  ROAM_MSG_HELLO_YOURSELF = 1,
+  ROAM_MSG_PROTOCOL_ERROR = 2,
+  ROAM_MSG_CONNECTION_OPEN = 3,
+  ROAM_MSG_CONNECTION_ACCEPT = 4,
+  ROAM_MSG_CONNECTION_REJECT = 5,
+  ROAM_MSG_CONNECTION_CLOSE = 6,
+  ROAM_MSG_REQUEST = 7,
+  ROAM_MSG_CHANNEL = 8,
+  ROAM_MSG_PING = 9,
+  ROAM_MSG_PONG = 10
+};
+/* direction: a roam_trace_direction. conn_id: the message's connection.
+ * message_kind: a roam_message_kind. sub_kind: for REQUEST a
+ * roam_request_kind, for CHANNEL a roam_channel_kind, else -1. id: the
+ * request id (REQUEST), channel id (CHANNEL) or nonce (PING, PONG), else
+ * 0. frame_size: the encoded message in bytes, as the frame's length
+ * prefix says (the 4-byte prefix itself not counted). */
+typedef void (*roam_trace_cb)(roam_session *s, void *user_data, int direction, uint64_t conn_id,
+                              int message_kind, int sub_kind, uint64_t id, size_t frame_size);
+/* NULL cb turns tracing off. */
+ROAM_EXPORT int roam_session_on_trace(roam_session *s, roam_trace_cb cb, void *user_data);
+/* "Hello", "HelloYourself", … "Pong" (static); "unknown" for other values. */
+ROAM_EXPORT const char *roam_message_kind_name(int kind);
+
+/* ==== Bring your own transport ============================================= */
+/*
+ * A session with no libuv under it: the application owns the transport (a
+ * TLS stream, a WebSocket, a host program's event loop, a serial line) and
+ * moves the bytes, as with nghttp2's mem_recv / mem_send:
+ *   - bytes it read go in with roam_session_receive(), end of stream with
+ *     roam_session_receive_eof();
+ *   - bytes to write are shown in place by roam_session_pending_output()
+ *     (no copy); after writing n of them, roam_session_consume_output(n);
+ *   - time is an input: each driving call takes the current time in
+ *     microseconds on any monotonic clock of the application's (a time
+ *     earlier than one given before counts as that one), and
+ *     roam_session_next_deadline() says when to call roam_session_tick()
+ *     at the latest (keepalive, handshake / frame / idle timeouts, and
+ *     callbacks waiting to run: then the deadline is "now").
+ * Callbacks of such a session run only inside roam_session_receive(),
+ * roam_session_receive_eof() and roam_session_tick(). Those your own calls
+ * cause (a closed callback after roam_conn_close()) wait for the next of
+ * them. Everything else (options, callbacks, connections, calls, channels)
+ * works as for any session; roam_session_runtime() is NULL.
+ * Closing: roam_session_close() as usual; keep writing pending output until
+ * roam_session_pending_output() says ROAM_ECLOSED (the roam side is done:
+ * close your transport), then call roam_session_tick(): the close callback
+ * runs there, and the handle is invalid once it returns.
+ */
+/* A session on your transport. Role: initiator unless the options say
+ * otherwise (an initiator's Hello is pending output at once). */
+ROAM_EXPORT int roam_session_new_custom(const roam_options *opts, uint64_t now_us,
+                                        roam_session **out);
+/* Bytes read from your transport, in any split. ROAM_EAGAIN: the session
+ * does not read now (a connection it proxies into is congested); feed them
+ * again later. ROAM_ECLOSED: the roam side is done. ROAM_EINVAL: not a
+ * session of this kind. */
+ROAM_EXPORT int roam_session_receive(roam_session *s, const void *data, size_t len,
+                                     uint64_t now_us);
+/* Your transport reached end of stream (or failed). */
+ROAM_EXPORT int roam_session_receive_eof(roam_session *s, uint64_t now_us);
+/* Points *data / *len at the bytes to write (*len 0: nothing now). They
+ * stay valid until the next libroam call on this session. ROAM_ECLOSED
+ * (with *len 0) once everything was written and the session is done. */
+ROAM_EXPORT int roam_session_pending_output(roam_session *s, const uint8_t **data, size_t *len);
+/* The first `len` bytes of the pending output were written. */
+ROAM_EXPORT int roam_session_consume_output(roam_session *s, size_t len);
+/* When roam_session_tick() is due, on your clock (UINT64_MAX: only when
+ * bytes arrive). */
+ROAM_EXPORT int roam_session_next_deadline(roam_session *s, uint64_t *deadline_us);
+/* Runs what is due at now_us: timers, and callbacks waiting to run. */
+ROAM_EXPORT int roam_session_tick(roam_session *s, uint64_t now_us);
 
 /* ==== Connections ========================================================= */
 /*

@@ -9,7 +9,8 @@ using roam::wire::ByteView;
 namespace {
 
 bool runs_calls(const roam_conn *conn) {
-  return conn->state == ROAM_CONN_OPEN && conn->driver != nullptr && conn->proxy_peer == nullptr;
+  return conn->state == ROAM_CONN_OPEN && conn->driver != nullptr &&
+         !conn->session->proxy.forwards(conn->id);
 }
 
 int start_call(roam_conn *conn, uint64_t method_id, const uint64_t *channels, size_t n,

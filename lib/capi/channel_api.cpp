@@ -12,7 +12,9 @@ int add_channel(roam_conn *conn, uint64_t id, int direction, uint32_t credit, vo
   if (conn == nullptr || out == nullptr) return ROAM_EINVAL;
   if (direction != ROAM_CHANNEL_SEND && direction != ROAM_CHANNEL_RECEIVE) return ROAM_EINVAL;
   if (conn->state == ROAM_CONN_CLOSED) return ROAM_ECLOSED;
-  if (conn->state != ROAM_CONN_OPEN || !conn->driver || conn->proxy_peer) return ROAM_ESTATE;
+  if (conn->state != ROAM_CONN_OPEN || !conn->driver || conn->session->proxy.forwards(conn->id)) {
+    return ROAM_ESTATE;
+  }
   auto *ch = new (std::nothrow) roam_channel();
   if (ch == nullptr) return ROAM_ENOMEM;
   ch->conn = conn;

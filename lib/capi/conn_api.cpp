@@ -84,15 +84,12 @@ int roam_conn_proxy(roam_conn *left, roam_conn *right) {
   if (left == nullptr || right == nullptr || left == right) return ROAM_EINVAL;
   if (left->session->rt != right->session->rt) return ROAM_EINVAL;  // one loop thread
   if (left->state != ROAM_CONN_OPEN || right->state != ROAM_CONN_OPEN) return ROAM_ESTATE;
-  if (left->proxy_peer || right->proxy_peer) return ROAM_ESTATE;
   for (roam_conn *c : {left, right}) {
     if (c->driver && (c->driver->calls_in_flight() > 0 || c->driver->calls_being_served() > 0)) {
       return ROAM_ESTATE;
     }
   }
-  left->proxy_peer = right;
-  right->proxy_peer = left;
-  return ROAM_OK;
+  return roam::session::ProxyTable::join(*left->session, left->id, *right->session, right->id);
 }
 
 }  // extern "C"

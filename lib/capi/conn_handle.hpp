@@ -68,7 +68,6 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   std::unique_ptr<roam::rpc::ConnectionDriver> driver;
   roam_call_cb serve_fn = nullptr;
   void *serve_user_data = nullptr;
-  roam_conn *proxy_peer = nullptr;
   // Outstanding served calls by request id: the peer's Cancel finds its
   // reply in O(1), however many are held.
   std::unordered_map<uint64_t, roam_reply *> replies;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "capi/error_detail.hpp"
 #include "capi/listener_tally.hpp"
 #include "capi/options_handle.hpp"
 #include "capi/session_handle.hpp"
@@ -82,21 +83,29 @@ struct roam_listener final : roam::uvio::ListenerEvents {
   bool closing = false;
 };
 
+using roam::capi::fail_with_detail;
+using roam::capi::null_argument;
+
 extern "C" {
 
 int roam_listener_new(roam_runtime *rt, const char *address, const roam_options *opts,
                       roam_accept_cb cb, void *user_data, roam_listener **out) {
-  if (rt == nullptr || address == nullptr || out == nullptr) return ROAM_EINVAL;
+  if (rt == nullptr) return null_argument(__func__, "rt");
+  if (address == nullptr) return null_argument(__func__, "address");
+  if (out == nullptr) return null_argument(__func__, "out");
   *out = nullptr;
   roam::uvio::Address addr;
   std::string error;
-  if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) return ROAM_EINVAL;
+  if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) {
+    return fail_with_detail(ROAM_EINVAL, "%s", error.c_str());
+  }
   auto *l = new (std::nothrow) roam_listener(rt, opts);
-  if (l == nullptr) return ROAM_ENOMEM;
+  if (l == nullptr) return fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
   l->cb = cb;
   l->user_data = user_data;
   int rc = l->listener.listen(addr);
   if (rc != ROAM_OK) {
+    fail_with_detail(rc, "%s", l->listener.last_error().c_str());
     l->closing = true;
     l->listener.close([l] { delete l; });
     return rc;
@@ -106,22 +115,28 @@ int roam_listener_new(roam_runtime *rt, const char *address, const roam_options 
 }
 
 int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len) {
-  if (l == nullptr || buf == nullptr) return ROAM_EINVAL;
+  if (l == nullptr) return null_argument(__func__, "l");
+  if (buf == nullptr) return null_argument(__func__, "buf");
   std::string text = l->listener.bound_address().to_string();
-  if (text.size() + 1 > buf_len) return ROAM_EINVAL;
+  if (text.size() + 1 > buf_len) {
+    return fail_with_detail(ROAM_EINVAL, "%s: the address needs %zu bytes, buf_len is %zu",
+                            __func__, text.size() + 1, buf_len);
+  }
   std::memcpy(buf, text.c_str(), text.size() + 1);
   return static_cast<int>(text.size());
 }
 
 int roam_listener_port(const roam_listener *l) {
-  if (l == nullptr || l->listener.bound_address().kind != roam::uvio::Address::Kind::Tcp) {
-    return ROAM_EINVAL;
+  if (l == nullptr) return null_argument(__func__, "l");
+  if (l->listener.bound_address().kind != roam::uvio::Address::Kind::Tcp) {
+    return fail_with_detail(ROAM_EINVAL, "%s: a Unix socket listener has no port", __func__);
   }
   return l->listener.bound_address().port;
 }
 
 int roam_listener_stat(const roam_listener *l, int which, uint64_t *value) {
-  if (l == nullptr || value == nullptr) return ROAM_EINVAL;
+  if (l == nullptr) return null_argument(__func__, "l");
+  if (value == nullptr) return null_argument(__func__, "value");
   switch (which) {
     case ROAM_LISTENER_STAT_SESSIONS:
       *value = l->tally.sessions();
@@ -136,12 +151,13 @@ int roam_listener_stat(const roam_listener *l, int which, uint64_t *value) {
       *value = l->tally.refused_count();
       return ROAM_OK;
     default:
-      return ROAM_EINVAL;
+      return fail_with_detail(ROAM_EINVAL, "%s: %d is not a roam_listener_stat_kind", __func__,
+                              which);
   }
 }
 
 int roam_listener_close(roam_listener *l, roam_listener_close_cb cb, void *user_data) {
-  if (l == nullptr) return ROAM_EINVAL;
+  if (l == nullptr) return null_argument(__func__, "l");
   if (l->closing) return ROAM_ESTATE;
   l->closing = true;
   l->listener.close([l, cb, user_data] {

@@ -1,7 +1,10 @@
 // roam_options_* — session configuration setters. Each validates its input
-// and leaves the options untouched on ROAM_EINVAL.
+// and leaves the options untouched on ROAM_EINVAL, with a detail saying
+// why (roam_last_error_detail).
+#include <cinttypes>
 #include <new>
 
+#include "capi/error_detail.hpp"
 #include "capi/metadata_handle.hpp"
 #include "capi/options_handle.hpp"
 
@@ -20,71 +23,93 @@ namespace {
 constexpr uint32_t kMinFrameSize = 64;
 }
 
+using roam::capi::fail_with_detail;
+using roam::capi::null_argument;
+
 extern "C" {
 
-roam_options *roam_options_new(void) { return new (std::nothrow) roam_options(); }
+roam_options *roam_options_new(void) {
+  auto *opts = new (std::nothrow) roam_options();
+  if (opts == nullptr) fail_with_detail(ROAM_ENOMEM, "roam_options_new: out of memory");
+  return opts;
+}
 
 void roam_options_free(roam_options *opts) { delete opts; }
 
 int roam_options_set_role(roam_options *opts, int role) {
-  if (!opts || role < ROAM_ROLE_DEFAULT || role > ROAM_ROLE_ACCEPTOR) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
+  if (role < ROAM_ROLE_DEFAULT || role > ROAM_ROLE_ACCEPTOR) {
+    return fail_with_detail(ROAM_EINVAL,
+                            "role %d is not ROAM_ROLE_DEFAULT (0), ROAM_ROLE_INITIATOR (1) or "
+                            "ROAM_ROLE_ACCEPTOR (2)",
+                            role);
+  }
   opts->role = role;
   return ROAM_OK;
 }
 
 int roam_options_set_hello_metadata(roam_options *opts, const roam_metadata *md) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.hello_metadata.clear();
   if (md) opts->config.hello_metadata.append(md->view());
   return ROAM_OK;
 }
 
 int roam_options_set_parity(roam_options *opts, int parity) {
-  if (!opts || (parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN)) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
+  if (parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN) {
+    return fail_with_detail(ROAM_EINVAL,
+                            "parity %d is not ROAM_PARITY_ODD (0) or ROAM_PARITY_EVEN (1)", parity);
+  }
   opts->config.parity = static_cast<roam::wire::Parity>(parity);
   return ROAM_OK;
 }
 
 int roam_options_set_max_concurrent_requests(roam_options *opts, uint32_t n) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.max_concurrent_requests = n;
   return ROAM_OK;
 }
 
 int roam_options_set_keepalive(roam_options *opts, uint32_t interval_ms, uint32_t timeout_ms) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.keepalive_interval_ms = interval_ms;
   opts->config.keepalive_timeout_ms = timeout_ms;
   return ROAM_OK;
 }
 
 int roam_options_set_handshake_timeout(roam_options *opts, uint32_t timeout_ms) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.handshake_timeout_ms = timeout_ms;
   return ROAM_OK;
 }
 
 int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes) {
-  if (!opts || bytes < kMinFrameSize) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
+  if (bytes < kMinFrameSize) {
+    return fail_with_detail(ROAM_EINVAL,
+                            "max_frame_size %" PRIu32 " is below the minimum of %" PRIu32, bytes,
+                            kMinFrameSize);
+  }
   opts->config.max_frame_size = bytes;
   return ROAM_OK;
 }
 
 int roam_options_set_max_metadata_size(roam_options *opts, uint32_t bytes) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.max_metadata_size = bytes;
   return ROAM_OK;
 }
 
 int roam_options_set_max_connections(roam_options *opts, uint32_t n) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.max_connections = n;
   return ROAM_OK;
 }
 
 int roam_options_set_channel_buffer_limits(roam_options *opts, size_t per_connection,
                                            size_t per_session) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   roam::session::SessionConfig defaults;
   opts->config.channel_buffer_per_connection =
       per_connection ? per_connection : defaults.channel_buffer_per_connection;
@@ -94,34 +119,39 @@ int roam_options_set_channel_buffer_limits(roam_options *opts, size_t per_connec
 }
 
 int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard) {
-  if (!opts || soft == 0 || soft >= hard) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
+  if (soft == 0) return fail_with_detail(ROAM_EINVAL, "outbound soft limit 0 must be above 0");
+  if (soft >= hard) {
+    return fail_with_detail(ROAM_EINVAL, "outbound soft limit %zu must be below hard limit %zu",
+                            soft, hard);
+  }
   opts->config.outbound_soft_limit = soft;
   opts->config.outbound_hard_limit = hard;
   return ROAM_OK;
 }
 
 int roam_options_set_frame_timeout(roam_options *opts, uint32_t timeout_ms) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.frame_timeout_ms = timeout_ms;
   return ROAM_OK;
 }
 
 int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeout_ms) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.idle_timeout_ms = timeout_ms;
   return ROAM_OK;
 }
 
 int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
                                      uint32_t max_handshaking) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->max_sessions = max_sessions ? max_sessions : roam_options::kDefaultMaxSessions;
   opts->max_handshaking = max_handshaking ? max_handshaking : roam_options::kDefaultMaxHandshaking;
   return ROAM_OK;
 }
 
 int roam_options_set_protocol_version_for_testing(roam_options *opts, uint32_t version) {
-  if (!opts) return ROAM_EINVAL;
+  if (!opts) return null_argument(__func__, "opts");
   opts->config.protocol_version = version;
   return ROAM_OK;
 }

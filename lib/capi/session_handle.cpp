@@ -2,9 +2,10 @@
 
 #include <algorithm>
 
+#include "capi/frame_trace.hpp"
+
 using roam::session::CloseOrigin;
 using roam::session::SessionState;
-using roam::uvio::EventLoop;
 using roam::wire::ConnectionSettings;
 using roam::wire::MetadataView;
 
@@ -19,44 +20,56 @@ constexpr uint64_t kLingerUs = 2 * 1000 * 1000;
 roam_session::roam_session(roam_runtime *runtime, roam::session::SessionConfig config)
     : rt(runtime),
       core(std::move(config), this),
-      channel_budget(core.config().channel_buffer_per_session),
-      transport_(*runtime->loop, this),
-      timer_(*runtime->loop, [this] { on_timer(); }) {
+      channel_budget(core.config().channel_buffer_per_session) {
+  auto link = std::make_unique<roam::uvio::UvSessionLink>(*runtime->loop, this);
+  uv_link_ = link.get();
+  link_ = std::move(link);
   ++rt->live_handles;
+}
+
+roam_session::roam_session(roam::session::SessionConfig config, uint64_t now_us)
+    : rt(nullptr),
+      core(std::move(config), this),
+      channel_budget(core.config().channel_buffer_per_session) {
+  auto link = std::make_unique<roam::capi::AppSessionLink>(this, now_us);
+  app_link_ = link.get();
+  link_ = std::move(link);
+  start_protocol();
 }
 
 roam_session::~roam_session() {
   if (listener_tally) listener_tally->session_ended(this);
-  rt->loop->cancel_flush(this);
-  --rt->live_handles;
+  link_->cancel_flush();
+  if (rt) --rt->live_handles;
 }
 
 // ---- creation -------------------------------------------------------------------------
 
 int roam_session::init_connect(const roam::uvio::Address &addr) {
-  return transport_.connect(addr);  // on_transport_connected starts the protocol
+  return uv_link_->transport().connect(addr);  // on_transport_connected starts the protocol
 }
 
 int roam_session::init_adopt_fd(int fd) {
-  int rc = transport_.adopt_fd(fd);
+  int rc = uv_link_->transport().adopt_fd(fd);
   if (rc == ROAM_OK) start_protocol();
   return rc;
 }
 
 int roam_session::init_adopt_stream(uv_stream_t *stream) {
-  int rc = transport_.adopt_stream(stream);
+  int rc = uv_link_->transport().adopt_stream(stream);
   if (rc == ROAM_OK) start_protocol();
   return rc;
 }
 
 int roam_session::init_accept(roam::uvio::StreamListener &listener) {
-  int rc = listener.accept_into(transport_);
+  int rc = listener.accept_into(uv_link_->transport());
   if (rc == ROAM_OK) start_protocol();
   return rc;
 }
 
 int roam_session::init_pair(roam_session &a, roam_session &b) {
-  int rc = roam::uvio::StreamTransport::make_pair(a.transport_, b.transport_);
+  int rc = roam::uvio::StreamTransport::make_pair(a.uv_link_->transport(),
+                                                  b.uv_link_->transport());
   if (rc != ROAM_OK) return rc;
   a.start_protocol();
   b.start_protocol();
@@ -67,13 +80,13 @@ void roam_session::abandon() {
   abandoned_ = true;
   close_requested_ = true;
   transport_closing_ = true;
-  transport_.close(false);
+  link_->close(false);
 }
 
 void roam_session::start_protocol() {
   started_ = true;
-  core.start(EventLoop::now_us());
-  transport_.start_reading();
+  core.start(link_->now_us());
+  link_->start_reading();
   after_core();
 }
 
@@ -96,52 +109,52 @@ int roam_session::api_state() const {
 
 void roam_session::after_core() {
   if (core.has_output() || (core.state() == SessionState::Ended && !transport_closing_)) {
-    rt->loop->request_flush(this);
+    link_->request_flush();
   }
-  if (core.state() != SessionState::Ended) timer_.arm(core.next_deadline());
+  if (core.state() != SessionState::Ended) link_->arm_timer(core.next_deadline());
 }
 
-void roam_session::on_timer() {
+void roam_session::on_deadline() {
   if (core.state() == SessionState::Ended) {
-    transport_.close(false);  // the linger ran out
+    link_->close(false);  // the linger ran out
     return;
   }
-  core.tick(EventLoop::now_us());
+  core.tick(link_->now_us());
   after_core();
 }
 
 void roam_session::flush() {
   if (core.has_output() && !transport_closing_) {
     core.take_output(write_buf_);
-    transport_.write(write_buf_);
-    core.set_transport_backlog(transport_.backlog());
+    link_->write(write_buf_);
+    core.set_transport_backlog(link_->backlog());
   }
   if (core.state() == SessionState::Ended && !transport_closing_) {
     // The session is over: what is queued (a ProtocolError, a last close)
     // still goes out, then the socket closes; a peer that does not read
     // gets the linger time, no more.
     transport_closing_ = true;
-    transport_.close(true);
-    timer_.arm(EventLoop::now_us() + kLingerUs);
+    link_->close(true);
+    link_->arm_timer(link_->now_us() + kLingerUs);
   }
 }
 
 void roam_session::on_transport_connected() { start_protocol(); }
 
 void roam_session::on_transport_bytes(roam::wire::ByteView bytes) {
-  core.receive(bytes, EventLoop::now_us());
+  core.receive(bytes, link_->now_us());
   after_core();
 }
 
 void roam_session::on_transport_eof() {
-  core.receive_eof(EventLoop::now_us());
+  core.receive_eof(link_->now_us());
   after_core();
 }
 
 void roam_session::on_transport_error(int code, const std::string &reason) {
   core.transport_failed(code, reason);
   transport_closing_ = true;
-  transport_.close(false);
+  link_->close(false);
   after_core();
 }
 
@@ -168,7 +181,7 @@ void roam_session::deliver(std::function<void()> fn) {
   pending_events_.push_back(std::move(fn));
   if (!drain_scheduled_) {
     drain_scheduled_ = true;
-    rt->loop->defer([this] { drain_events(); });
+    link_->defer([this] { drain_events(); });
   }
 }
 
@@ -274,7 +287,7 @@ void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int rea
   }
   // Calls, served calls and channels end first; the closed callback is last.
   c->gone(reason);
-  end_proxy(c);
+  proxy.connection_gone(id);
   int origin_value = origin == CloseOrigin::Local    ? ROAM_CLOSE_LOCAL
                      : origin == CloseOrigin::Remote ? ROAM_CLOSE_REMOTE
                                                      : ROAM_CLOSE_SESSION;
@@ -288,8 +301,8 @@ void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int rea
 void roam_session::on_request(uint64_t id, const roam::wire::RequestMessage &q) {
   roam_conn *c = find_conn(id);
   if (c == nullptr) return;
-  if (c->proxy_peer) {
-    forward_request(c, q);
+  if (proxy.forwards(id)) {
+    proxy.forward(id, q);
   } else {
     c->route_request(q);
   }
@@ -298,8 +311,8 @@ void roam_session::on_request(uint64_t id, const roam::wire::RequestMessage &q) 
 void roam_session::on_channel(uint64_t id, const roam::wire::ChannelMessage &m) {
   roam_conn *c = find_conn(id);
   if (c == nullptr) return;
-  if (c->proxy_peer) {
-    forward_channel(c, m);
+  if (proxy.forwards(id)) {
+    proxy.forward(id, m);
   } else {
     c->route_channel(m);
   }
@@ -328,7 +341,7 @@ void roam_session::on_writable() {
     roam_conn *c = find_conn(id);
     if (c && c->driver) c->driver->on_writable();
   }
-  resume_paused_sources();
+  proxy.on_writable();
   deliver([this] {
     if (on_writable_cb.fn) on_writable_cb.fn(this, on_writable_cb.user_data);
   });
@@ -339,7 +352,7 @@ bool roam_session::has_work_in_progress() const {
   // connections is cheap enough.
   for (const auto &kv : conns_) {
     const roam_conn *c = kv.second.get();
-    if (c->proxy_peer) return true;  // the other side of the proxy may be busy
+    if (proxy.forwards(kv.first)) return true;  // the other side may be busy
     const roam::rpc::ConnectionDriver *d = c->driver.get();
     if (d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count())) return true;
   }
@@ -348,75 +361,30 @@ bool roam_session::has_work_in_progress() const {
 
 // ---- proxying ------------------------------------------------------------------------------
 
-void roam_session::forward_request(roam_conn *from, const roam::wire::RequestMessage &m) {
-  roam_conn *to = from->proxy_peer;
-  roam_session *dest = to->session;
-  int rc = dest->core.send_request(to->id, m, true);
-  dest->schedule_output();
-  if (rc != ROAM_OK) {
-    end_proxy(from);  // the other side is gone: roam-core stops forwarding and closes both
-    return;
-  }
-  if (dest->core.congested()) pause_reading_for(dest);
-}
-
-void roam_session::forward_channel(roam_conn *from, const roam::wire::ChannelMessage &m) {
-  roam_conn *to = from->proxy_peer;
-  roam_session *dest = to->session;
-  int rc = dest->core.send_channel(to->id, m, true);
-  dest->schedule_output();
-  if (rc != ROAM_OK) {
-    end_proxy(from);
-    return;
-  }
-  if (dest->core.congested()) pause_reading_for(dest);
-}
-
-void roam_session::pause_reading_for(roam_session *congested) {
-  if (congested == this) return;  // a proxy inside one session: nothing to pause
-  paused_on_.insert(congested);
-  congested->waiting_sources_.insert(this);
-  transport_.stop_reading();
-  core.set_reading_paused(true, EventLoop::now_us());  // the peer is not to blame
-}
-
-void roam_session::resume_paused_sources() {
-  std::set<roam_session *> waiting;
-  waiting.swap(waiting_sources_);
-  for (roam_session *src : waiting) {
-    src->paused_on_.erase(this);
-    if (src->paused_on_.empty()) {
-      src->core.set_reading_paused(false, EventLoop::now_us());
-      src->transport_.start_reading();
-      src->after_core();  // its frame and idle deadlines run again
-    }
+void roam_session::proxy_set_reading(bool reading) {
+  // The peer is not to blame for a stall we cause: its frame and idle
+  // clocks stop meanwhile.
+  core.set_reading_paused(!reading, link_->now_us());
+  if (reading) {
+    link_->start_reading();
+    after_core();
+  } else {
+    link_->stop_reading();
   }
 }
 
-void roam_session::end_proxy(roam_conn *c) {
-  roam_conn *other = c->proxy_peer;
-  if (other == nullptr) return;
-  c->proxy_peer = nullptr;
-  other->proxy_peer = nullptr;
-  // Like roam-core: when one side ends, the other is closed (empty metadata).
-  if (other->state == ROAM_CONN_OPEN && other->id != 0) {
-    other->session->as_user_call([other] {
-      return other->session->core.close_connection(other->id, MetadataView());
-    });
-  } else if (other->state == ROAM_CONN_OPEN) {
-    other->session->as_user_call([other] { return other->session->core.release_root(); });
-  }
-  if (c->state == ROAM_CONN_OPEN && c->id != 0) {
-    as_user_call([this, c] { return core.close_connection(c->id, MetadataView()); });
-  }
+void roam_session::proxy_close(uint64_t conn) {
+  as_user_call([this, conn] {
+    return conn != 0 ? core.close_connection(conn, MetadataView()) : core.release_root();
+  });
 }
 
 void roam_session::on_session_ended(int error, std::string_view) {
   // Every connection was reported closed before this; the transport closes
   // at the next flush.
   if (listener_tally) listener_tally->session_ended(this);
-  rt->loop->request_flush(this);
-  timer_.arm(roam::uvio::DeadlineTimer::kNever);
+  link_->request_flush();
+  link_->arm_timer(roam::session::SessionLink::kNever);
   if (!handshake_reported_) {
     handshake_reported_ = true;
     int status = error == ROAM_OK ? ROAM_ESHUTDOWN : error;
@@ -435,11 +403,7 @@ void roam_session::maybe_finalize() {
   if (!close_requested_ || finalizing_ || !transport_closed_) return;
   if (!pending_events_.empty() || drain_scheduled_) return;
   finalizing_ = true;
-  // Untangle proxy backpressure links before going.
-  resume_paused_sources();
-  for (roam_session *dest : paused_on_) dest->waiting_sources_.erase(this);
-  paused_on_.clear();
-  timer_.close([this] {
+  link_->shut([this] {
     roam_session_close_cb cb = abandoned_ ? nullptr : close_cb_;
     void *ud = close_user_data_;
     if (cb) cb(this, ud);
@@ -460,7 +424,7 @@ int roam_session::close(roam_session_close_cb cb, void *ud) {
   }
   if (!started_ && !transport_closing_) {
     transport_closing_ = true;
-    transport_.close(false);
+    link_->close(false);
   }
   // If everything already wound down (the session had ended), finish now;
   // the handle itself goes later, from the timer's close callback.
@@ -474,7 +438,7 @@ int roam_session::shutdown() {
   if (core.state() == SessionState::Created) {
     core.transport_failed(ROAM_ESHUTDOWN, "session shut down before its transport connected");
     transport_closing_ = true;
-    transport_.close(false);
+    link_->close(false);
   } else {
     core.shutdown();
   }
@@ -576,5 +540,25 @@ int roam_session::send_channel(roam_conn *c, int kind, uint64_t id, const roam_m
 
 int roam_session::ping(uint64_t *nonce) {
   ApiScope scope(this);
-  return core.ping(EventLoop::now_us(), nonce);
+  return core.ping(link_->now_us(), nonce);
+}
+
+// ---- diagnostics ---------------------------------------------------------------------------
+
+std::string roam_session::init_error() const {
+  return uv_link_ ? uv_link_->transport().last_error() : std::string();
+}
+
+void roam_session::on_message(roam::session::Direction dir, const roam::wire::Message &m,
+                              size_t frame_size) {
+  if (!roam::capi::frame_trace_wanted(on_trace_cb.fn, dir, m)) return;
+  roam::capi::FrameTraceEvent event = roam::capi::describe_frame(dir, m, frame_size);
+  // Always through the queue, as if inside a user call: the core is in the
+  // middle of its work here, and a trace callback that called back into the
+  // session (close it, send) would find it half-way through a change.
+  ++api_depth_;
+  deliver([this, event] {
+    roam::capi::report_frame(this, on_trace_cb.fn, on_trace_cb.user_data, event);
+  });
+  --api_depth_;
 }

@@ -1,5 +1,6 @@
 // roam_session and roam_conn: the C handles, and the glue that drives one
-// sans-I/O SessionCore over one StreamTransport on the runtime's loop.
+// sans-I/O SessionCore over one SessionLink: a libuv stream on the
+// runtime's loop, or the application's own transport.
 //
 // Data path: transport bytes -> core.receive -> observer events -> user
 // callbacks; user calls -> core commands -> core output, flushed once per
@@ -21,10 +22,12 @@
 #include "capi/metadata_handle.hpp"
 #include "capi/runtime_handle.hpp"
 #include "roam/roam.h"
+#include "capi/app_session_link.hpp"
+#include "session/connection_proxy.hpp"
 #include "session/session_core.hpp"
-#include "uv/deadline_timer.hpp"
+#include "session/session_link.hpp"
 #include "uv/stream_listener.hpp"
-#include "uv/stream_transport.hpp"
+#include "uv/uv_session_link.hpp"
 
 namespace roam::capi {
 inline int parity_value(wire::Parity p) {
@@ -33,9 +36,14 @@ inline int parity_value(wire::Parity p) {
 }  // namespace roam::capi
 
 struct roam_session final : roam::session::SessionObserver,
-                            roam::uvio::TransportEvents,
-                            roam::uvio::Flushable {
+                            roam::session::SessionLinkEvents,
+                            roam::session::ProxyEndpoint {
+  // A session on a libuv stream of the runtime's loop (one of the init_*
+  // below gives it its stream).
   roam_session(roam_runtime *rt, roam::session::SessionConfig config);
+  // A session on the application's own transport: no runtime, no libuv;
+  // the protocol starts at once (an initiator's Hello is queued).
+  roam_session(roam::session::SessionConfig config, uint64_t now_us);
   ~roam_session() override;
 
   // ---- creation: exactly one of these, right after construction ----------------
@@ -47,6 +55,8 @@ struct roam_session final : roam::session::SessionObserver,
   // Gives up on a session whose init failed: closes what was opened and
   // frees it once libuv lets go (no user callback).
   void abandon();
+  // Why an init_* above failed, in the transport's words.
+  std::string init_error() const;
 
   // ---- user calls (each wraps itself in an ApiScope) -------------------------------
   int close(roam_session_close_cb cb, void *user_data);
@@ -65,6 +75,22 @@ struct roam_session final : roam::session::SessionObserver,
   void set_accepts_inbound(bool accepts) { core.set_accepts_inbound(accepts); }
 
   int api_state() const;
+  // The application's transport, or null for a libuv session.
+  roam::capi::AppSessionLink *app_link() const { return app_link_; }
+  // What the application read from its transport (use inside drive()).
+  void feed(roam::wire::ByteView bytes) { on_transport_bytes(bytes); }
+  void feed_eof() { on_transport_eof(); }
+  // Runs `fn` on behalf of the application driving its own transport
+  // (receive, tick): inside it callbacks run as events happen, and what is
+  // due runs after. Returns fn's result; *freed tells whether the session
+  // was freed (its close completed) so the caller must not touch it.
+  template <class Fn>
+  int drive(Fn &&fn, bool *freed) {
+    int rc = fn();
+    after_core();
+    *freed = !app_link_->run_due();
+    return rc;
+  }
   roam_conn *root() const { return root_; }
 
   // ---- used by connections, calls and channels ------------------------------
@@ -86,12 +112,6 @@ struct roam_session final : roam::session::SessionObserver,
   }
   // Metadata safe to hand to a callback that may run later.
   std::shared_ptr<roam_metadata> keepable(const roam::wire::MetadataView &md) const;
-  // Output was queued from outside a user call (another session forwarding).
-  void schedule_output() { after_core(); }
-  // Proxying: forwards to the peer connection; pauses reading here while
-  // the other session is congested.
-  void forward_request(roam_conn *from, const roam::wire::RequestMessage &m);
-  void forward_channel(roam_conn *from, const roam::wire::ChannelMessage &m);
   // Runs `fn` as a user call (events it causes are delivered afterwards).
   template <class Fn>
   int as_user_call(Fn &&fn) {
@@ -119,6 +139,7 @@ struct roam_session final : roam::session::SessionObserver,
   Callback<roam_channel_item_cb> on_channel_item_cb;
   Callback<roam_channel_end_cb> on_channel_end_cb;
   Callback<roam_channel_writable_cb> on_channel_writable_cb;
+  Callback<roam_trace_cb> on_trace_cb;
 
   roam_runtime *const rt;
   void *user_data = nullptr;
@@ -128,6 +149,8 @@ struct roam_session final : roam::session::SessionObserver,
   roam::capi::ListenerTally *listener_tally = nullptr;
   // Bytes every connection of this session keeps for unbound channels.
   roam::rpc::BufferBudget channel_budget;
+  // Connections of this session forwarded into others (roam_conn_proxy).
+  roam::session::ProxyTable proxy{this};
 
  private:
   // RAII marker for "inside a user call": events are queued, and on exit
@@ -160,24 +183,26 @@ struct roam_session final : roam::session::SessionObserver,
   bool has_work_in_progress() const override;
   void on_session_ended(int error, std::string_view reason) override;
 
-  // TransportEvents
+  // SessionLinkEvents
   void on_transport_connected() override;
   void on_transport_bytes(roam::wire::ByteView bytes) override;
   void on_transport_eof() override;
   void on_transport_error(int code, const std::string &reason) override;
   void on_transport_drained(size_t backlog) override;
   void on_transport_closed() override;
-
-  // Flushable
+  void on_deadline() override;
   void flush() override;
+
+  // ProxyEndpoint
+  roam::session::SessionCore &proxy_core() override { return core; }
+  roam::session::ProxyTable &proxy_table() override { return proxy; }
+  void proxy_output_queued() override { after_core(); }
+  void proxy_set_reading(bool reading) override;
+  void proxy_close(uint64_t conn) override;
 
   void start_protocol();
   void after_core();
-  void on_timer();
   void drain_events();
-  void pause_reading_for(roam_session *congested);
-  void resume_paused_sources();
-  void end_proxy(roam_conn *c);
   roam_conn *find_conn(uint64_t id) const;
   roam_conn *add_conn(uint64_t id, int state, void *conn_ud);
   // Moves a handle out of the live table; it is destroyed after `final_cb`
@@ -185,8 +210,9 @@ struct roam_session final : roam::session::SessionObserver,
   void retire_conn(roam_conn *c, std::function<void(roam_conn *)> final_cb);
   void maybe_finalize();
 
-  roam::uvio::StreamTransport transport_;
-  roam::uvio::DeadlineTimer timer_;
+  std::unique_ptr<roam::session::SessionLink> link_;
+  roam::uvio::UvSessionLink *uv_link_ = nullptr;    // set for libuv sessions
+  roam::capi::AppSessionLink *app_link_ = nullptr;  // set for the application's transport
   roam::wire::ByteBuffer write_buf_;
 
   std::map<uint64_t, std::unique_ptr<roam_conn>> conns_;
@@ -209,8 +235,8 @@ struct roam_session final : roam::session::SessionObserver,
   roam_session_close_cb close_cb_ = nullptr;
   void *close_user_data_ = nullptr;
 
-  // Proxy backpressure: sessions we stopped reading because of (sessions
-  // whose writable event resumes us), and sessions waiting on us.
-  std::set<roam_session *> paused_on_;
-  std::set<roam_session *> waiting_sources_;
+
+  // Frame tracing (frame_trace.hpp): every message becomes a queued event.
+  void on_message(roam::session::Direction dir, const roam::wire::Message &m,
+                  size_t frame_size) override;
 };

@@ -196,7 +196,7 @@ void SessionCore::handle_frame(wire::ByteView frame) {
                              config_.max_metadata_size));
     return;
   }
-  observer_->on_message(Direction::Inbound, m);
+  observer_->on_message(Direction::Inbound, m, frame.size);
   if (state_ == SessionState::Handshaking) {
     handle_handshake_message(m);
   } else {
@@ -534,7 +534,7 @@ int SessionCore::queue(const Message &m) {
   }
   ++stats_.frames_out;
   stats_.bytes_out += size + frame::kHeaderSize;
-  observer_->on_message(Direction::Outbound, m);
+  observer_->on_message(Direction::Outbound, m, size);
   if (outbound_backlog() > config_.outbound_hard_limit) {
     end_session(ROAM_ELIMIT, format("outbound backlog exceeded %zu bytes: the peer is not reading",
                                     config_.outbound_hard_limit));

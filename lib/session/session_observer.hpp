@@ -5,6 +5,7 @@
 // changes before it reports anything, and re-checks its state afterwards.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -67,7 +68,13 @@ class SessionObserver {
   virtual void on_session_ended(int error, std::string_view reason) = 0;
 
   // Every message decoded or queued, for transcripts and tracing.
-  virtual void on_message(Direction /*dir*/, const wire::Message & /*m*/) {}
+  // `frame_size` is its encoded size: the frame's length prefix, which
+  // does not count the 4-byte prefix itself. Called in the middle of
+  // receive() or of queueing (the message is decoded but not acted on, or
+  // queued but the backlog not yet checked): an implementation must not
+  // call back into the core from here.
+  virtual void on_message(Direction /*dir*/, const wire::Message & /*m*/,
+                          size_t /*frame_size*/) {}
 };
 
 }  // namespace roam::session

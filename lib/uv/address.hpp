@@ -16,7 +16,8 @@ struct Address {
   std::string to_string() const;
 };
 
-// ROAM_OK, or ROAM_EINVAL with `error` saying what is wrong.
+// ROAM_OK, or ROAM_EINVAL with `error` saying what is wrong, quoting the
+// offending text (it becomes roam_last_error_detail()).
 int parse_address(const std::string &text, Address *out, std::string *error);
 
 }  // namespace roam::uvio

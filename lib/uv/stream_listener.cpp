@@ -31,7 +31,8 @@ int StreamListener::listen(const Address &addr) {
     struct sockaddr_storage ss;
     if (uv_ip4_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in *>(&ss)) != 0 &&
         uv_ip6_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in6 *>(&ss)) != 0) {
-      last_error_ = "listen address must be a numeric IP: " + addr.to_string();
+      last_error_ = "cannot listen on \"" + addr.to_string() +
+                    "\": the host must be a numeric IP (names are not resolved for listening)";
       return ROAM_EINVAL;
     }
     rc = uv_tcp_bind(&handle_.tcp, reinterpret_cast<sockaddr *>(&ss), 0);
@@ -50,7 +51,7 @@ int StreamListener::listen(const Address &addr) {
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t *>(&handle_.pipe), kBacklog, on_connection);
   }
   if (rc != 0) {
-    last_error_ = "cannot listen on " + addr.to_string() + ": " + uv_error_text(rc);
+    last_error_ = "cannot listen on \"" + addr.to_string() + "\": " + uv_error_text(rc);
     return ROAM_EIO;
   }
   return ROAM_OK;

@@ -26,12 +26,17 @@ check() {  # check NAME EXPECTED_EXIT EXPECTED_GREP -- command…
   fi
 }
 
+round=0
 for addr in "tcp://127.0.0.1:0" "unix:$work/roamcat.sock"; do
-  "$roamcat" serve "$addr" --sink 9 >"$work/serve.log" 2>&1 &
+  # A log per server: the shell truncates a reused one only when the new
+  # server starts, so the wait below could read the previous server's line.
+  round=$((round + 1))
+  log="$work/serve-$round.log"
+  "$roamcat" serve "$addr" --sink 9 >"$log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.05; done
-  bound=$(sed -n 's/^listening on //p' "$work/serve.log")
-  [[ -n "$bound" ]] || { echo "FAIL server did not start"; cat "$work/serve.log"; exit 1; }
+  for _ in $(seq 100); do grep -q "listening on .*" "$log" 2>/dev/null && break; sleep 0.05; done
+  bound=$(sed -n 's/^listening on //p' "$log")
+  [[ -n "$bound" ]] || { echo "FAIL server did not start"; cat "$log"; exit 1; }
 
   check "call echo ($bound)" 0 'request 1: ok metadata \[\] value 026869' -- \
     "$roamcat" call "$bound" 0x9aabc4ba61fd5df3 026869 --md trace=t1
@@ -40,13 +45,19 @@ for addr in "tcp://127.0.0.1:0" "unix:$work/roamcat.sock"; do
   check "ping" 0 '3 pongs: min [0-9]+ us' -- "$roamcat" ping "$bound" --count 3 --interval 10
   check "open" 0 'conn 1 accepted .*metadata \[\]' -- "$roamcat" open "$bound" --md want=accept
   check "bad hex" 64 'HEX_ARGS' -- "$roamcat" call "$bound" 1 zz
-  grep -q 'metadata \[trace="t1"\] args 026869' "$work/serve.log" \
-    && echo "ok   server printed the call" || { echo "FAIL server log"; cat "$work/serve.log"; fails=$((fails + 1)); }
+  check "trace" 0 '-> conn 0 Request/Call id 1, 10 bytes' -- \
+    "$roamcat" call "$bound" 7 026869 --trace
+  check "trace handshake" 0 '<- conn 0 HelloYourself, [0-9]+ bytes' -- \
+    "$roamcat" ping "$bound" --count 1 --trace
+  grep -q 'metadata \[trace="t1"\] args 026869' "$log" \
+    && echo "ok   server printed the call" || { echo "FAIL server log"; cat "$log"; fails=$((fails + 1)); }
   kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=""
 done
 
 check "connection refused" 1 'connection refused' -- "$roamcat" call tcp://127.0.0.1:1 1 ""
-check "bad address" 64 'bad address' -- "$roamcat" ping 127.0.0.1:80
+check "bad address" 64 'bad address: address "127.0.0.1:80" has no scheme' -- \
+  "$roamcat" ping 127.0.0.1:80
+check "listen on a name" 1 'numeric IP' -- "$roamcat" serve tcp://localhost:0
 for sub in serve call ping open; do
   check "$sub --help" 0 "usage: roamcat $sub" -- "$roamcat" "$sub" --help
 done

@@ -25,7 +25,7 @@ class Peer : public session::SessionObserver {
   Peer(const char *name, const char *arrow) : name_(name), arrow_(arrow) {}
   SessionCore *core = nullptr;
 
-  void on_message(session::Direction dir, const wire::Message &m) override {
+  void on_message(session::Direction dir, const wire::Message &m, size_t) override {
     if (dir == session::Direction::Outbound) {
       std::printf("  %s %s\n", arrow_, wire::describe_message(m).c_str());
     }

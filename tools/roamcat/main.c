@@ -6,7 +6,8 @@
  *   roamcat ping  ADDR            keepalive round trips
  *   roamcat open  ADDR            opens a virtual connection, shows the answer
  *
- * ADDR is tcp://HOST:PORT or unix:PATH. Every subcommand has --help. */
+ * ADDR is tcp://HOST:PORT or unix:PATH. Every subcommand has --help, and
+ * --trace (one line per frame on stderr). */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -97,6 +98,41 @@ static int usage_check(int argc, char **argv, int min_args, const char *text) {
   return help ? 0 : 64;
 }
 
+/* --trace: every frame a session sends or receives, one line on stderr
+ * ("-> conn 0 Request/Call id 1, 19 bytes"), for seeing what crosses the
+ * wire when a peer and libroam disagree. */
+static int g_trace;
+
+static const char *trace_sub_kind_name(int kind, int sub_kind) {
+  static const char *requests[] = {"Call", "Response", "Cancel"};
+  static const char *channels[] = {"Item", "Close", "Reset", "GrantCredit"};
+  if (kind == ROAM_MSG_REQUEST && sub_kind >= 0 && sub_kind < 3) return requests[sub_kind];
+  if (kind == ROAM_MSG_CHANNEL && sub_kind >= 0 && sub_kind < 4) return channels[sub_kind];
+  return "?";
+}
+
+static void print_trace(roam_session *s, void *ud, int direction, uint64_t conn_id, int kind,
+                        int sub_kind, uint64_t id, size_t frame_size) {
+  char what[96];
+  const char *name = roam_message_kind_name(kind);
+  if (kind == ROAM_MSG_REQUEST || kind == ROAM_MSG_CHANNEL) {
+    snprintf(what, sizeof what, "%s/%s id %" PRIu64, name, trace_sub_kind_name(kind, sub_kind), id);
+  } else if (kind == ROAM_MSG_PING || kind == ROAM_MSG_PONG) {
+    snprintf(what, sizeof what, "%s nonce %" PRIu64, name, id);
+  } else {
+    snprintf(what, sizeof what, "%s", name);
+  }
+  fprintf(stderr, "%s conn %" PRIu64 " %s, %zu bytes\n", direction == ROAM_TRACE_IN ? "<-" : "->",
+          conn_id, what, frame_size);
+  (void)s;
+  (void)ud;
+}
+
+/* Right after the session is made, so its Hello shows too. */
+static void maybe_trace(roam_session *s) {
+  if (g_trace) roam_session_on_trace(s, print_trace, NULL);
+}
+
 static void die_rc(const char *what, int rc) {
   fprintf(stderr, "roamcat: %s: %s\n", what, roam_strerror(rc));
   exit(1);
@@ -143,9 +179,10 @@ static void connect_or_die(client *c, const char *addr, int timeout_ms, uint32_t
   roam_options_free(o);
   roam_metadata_free(hello);
   if (rc != 0) {
-    fprintf(stderr, "roamcat: bad address %s (want tcp://HOST:PORT or unix:PATH)\n", addr);
+    fprintf(stderr, "roamcat: bad address: %s\n", roam_last_error_detail());
     exit(64);
   }
+  maybe_trace(c->s);
   roam_session_on_handshake(c->s, client_on_handshake, c);
   roam_session_on_end(c->s, client_on_end, c);
   if (!wait_for(c->rt, &c->handshake, timeout_ms + 1000) || c->status != 0) {
@@ -258,6 +295,7 @@ static void serve_on_accept(roam_listener *l, void *ud, int status, roam_session
   }
   printf("session accepted\n");
   fflush(stdout);
+  maybe_trace(s);
   roam_session_on_call(s, serve_on_call, ud);
   roam_session_on_inbound_open(s, serve_on_inbound, ud);
   roam_session_on_channel_item(s, sink_on_item, ud);
@@ -308,7 +346,7 @@ static int cmd_serve(int argc, char **argv) {
   roam_options_free(o);
   roam_metadata_free(hello);
   if (rc != 0) {
-    fprintf(stderr, "roamcat: cannot listen on %s: %s\n", argv[0], roam_strerror(rc));
+    fprintf(stderr, "roamcat: %s\n", roam_last_error_detail());
     return 1;
   }
   /* Before the address is printed: whoever reads it may signal at once. */
@@ -519,7 +557,8 @@ static int usage(FILE *to) {
           "  ping ADDR                  measure round trips with Ping/Pong\n"
           "  open ADDR                  open a virtual connection, show accept/reject\n"
           "\n"
-          "ADDR is tcp://HOST:PORT or unix:PATH. 'roamcat COMMAND --help' for details.\n",
+          "ADDR is tcp://HOST:PORT or unix:PATH. 'roamcat COMMAND --help' for details.\n"
+          "Every command takes --trace: one line per frame sent or received, on stderr.\n",
           roam_version(), roam_protocol_version());
   return to == stderr ? 64 : 0;
 }
@@ -527,6 +566,7 @@ static int usage(FILE *to) {
 int main(int argc, char **argv) {
   if (argc < 2) return usage(stderr);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return usage(stdout);
+  g_trace = has_flag(argc, argv, "--trace");
   if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc - 2, argv + 2);
   if (strcmp(argv[1], "call") == 0) return cmd_call(argc - 2, argv + 2);
   if (strcmp(argv[1], "ping") == 0) return cmd_ping(argc - 2, argv + 2);

@@ -1,0 +1,20 @@
+#include "uv/uv_session_link.hpp"
+
+namespace roam::uvio {
+
+UvSessionLink::UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events)
+    : loop_(loop),
+      events_(events),
+      transport_(loop, this),
+      timer_(loop, [this] { events_->on_deadline(); }) {}
+
+UvSessionLink::~UvSessionLink() { loop_.cancel_flush(this); }
+
+void UvSessionLink::shut(std::function<void()> done) {
+  // The transport is closed already (the session waits for that); the
+  // timer is the last handle.
+  loop_.cancel_flush(this);
+  timer_.close(std::move(done));
+}
+
+}  // namespace roam::uvio

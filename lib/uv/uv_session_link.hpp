@@ -1,0 +1,51 @@
+// A session's link over libuv: a StreamTransport (TCP, Unix socket or an
+// in-process pair), a DeadlineTimer and the runtime's EventLoop for flushes
+// once per loop turn and deferred work.
+#pragma once
+
+#include "session/session_link.hpp"
+#include "uv/deadline_timer.hpp"
+#include "uv/event_loop.hpp"
+#include "uv/stream_transport.hpp"
+
+namespace roam::uvio {
+
+class UvSessionLink final : public session::SessionLink, TransportEvents, Flushable {
+ public:
+  UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events);
+  ~UvSessionLink() override;
+
+  // How the session gets its stream (connect, adopt, accept, pair).
+  StreamTransport &transport() { return transport_; }
+
+  uint64_t now_us() const override { return EventLoop::now_us(); }
+  void start_reading() override { transport_.start_reading(); }
+  void stop_reading() override { transport_.stop_reading(); }
+  void write(wire::ByteBuffer &bytes) override { transport_.write(bytes); }
+  size_t backlog() const override { return transport_.backlog(); }
+  void close(bool graceful) override { transport_.close(graceful); }
+  void arm_timer(uint64_t deadline_us) override { timer_.arm(deadline_us); }
+  void request_flush() override { loop_.request_flush(this); }
+  void cancel_flush() override { loop_.cancel_flush(this); }
+  void defer(std::function<void()> fn) override { loop_.defer(std::move(fn)); }
+  void shut(std::function<void()> done) override;
+
+ private:
+  // TransportEvents and Flushable, passed on to the session.
+  void on_transport_connected() override { events_->on_transport_connected(); }
+  void on_transport_bytes(wire::ByteView bytes) override { events_->on_transport_bytes(bytes); }
+  void on_transport_eof() override { events_->on_transport_eof(); }
+  void on_transport_error(int code, const std::string &reason) override {
+    events_->on_transport_error(code, reason);
+  }
+  void on_transport_drained(size_t backlog) override { events_->on_transport_drained(backlog); }
+  void on_transport_closed() override { events_->on_transport_closed(); }
+  void flush() override { events_->flush(); }
+
+  EventLoop &loop_;
+  session::SessionLinkEvents *events_;
+  StreamTransport transport_;
+  DeadlineTimer timer_;
+};
+
+}  // namespace roam::uvio
