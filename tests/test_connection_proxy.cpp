@@ -16,6 +16,7 @@ using namespace roam;
 using roam::session::ProxyTable;
 using roam::session::SessionConfig;
 using roam::test::expect_lines;
+using roam::test::call;
 using roam::test::SessionHarness;
 using wire::MetadataView;
 using wire::Parity;
@@ -39,15 +40,7 @@ struct End : session::ProxyEndpoint {
 
   End() { h.handshake(); }
 
-  // Opens a virtual connection that the peer accepts.
-  uint64_t open_accepted() {
-    uint64_t id = 0;
-    assert_int_equal(h.core.open_connection({Parity::Odd, 64}, MetadataView(), &id), ROAM_OK);
-    h.feed(wire::make_connection_accept(id, {Parity::Even, 64}, MetadataView()));
-    h.sent();
-    h.take_events();
-    return id;
-  }
+  uint64_t open_accepted() { return test::open_accepted(h); }
   std::vector<std::string> sent_lines() {
     std::vector<std::string> out;
     for (const wire::Message &m : h.sent()) out.push_back(wire::describe_message(m));
@@ -67,15 +60,6 @@ struct End : session::ProxyEndpoint {
     }
   }
 };
-
-wire::RequestMessage call(uint64_t id, const std::string &args) {
-  wire::RequestMessage q;
-  q.id = id;
-  q.kind = wire::RequestKind::Call;
-  q.method_id = 7;
-  q.payload = wire::ByteView(std::string_view(args));
-  return q;
-}
 
 void traffic_is_forwarded_verbatim_both_ways(void **) {
   End a, b;

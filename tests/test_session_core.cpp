@@ -13,6 +13,8 @@
 using namespace roam;
 using roam::test::expect_lines;
 using roam::test::md1;
+using roam::test::call;
+using roam::test::open_accepted;
 using roam::test::SessionHarness;
 using session::Role;
 using session::SessionConfig;
@@ -50,24 +52,6 @@ struct Established {
   explicit Established(SessionConfig c = initiator_config()) : h(std::move(c)) { h.handshake(); }
 };
 
-// Opens a virtual connection from our side and has the peer accept it.
-uint64_t open_accepted(SessionHarness &h) {
-  uint64_t id = 0;
-  assert_int_equal(h.core.open_connection({Parity::Odd, 64}, MetadataView(), &id), ROAM_OK);
-  h.feed(wire::make_connection_accept(id, {Parity::Even, 64}, MetadataView()));
-  h.sent();
-  h.take_events();
-  return id;
-}
-
-wire::RequestMessage call(uint64_t id, const std::string &args) {
-  wire::RequestMessage q;
-  q.id = id;
-  q.kind = wire::RequestKind::Call;
-  q.method_id = 7;
-  q.payload = wire::ByteView(std::string_view(args));
-  return q;
-}
 
 // ---- handshake ------------------------------------------------------------------
 

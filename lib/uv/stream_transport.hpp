@@ -1,6 +1,7 @@
 // A byte-stream transport on a libuv stream handle (TCP or Unix socket):
 // connecting, reading into the loop's shared buffer, writing whole batches
-// with a tracked backlog, and an orderly close. Knows nothing about roam.
+// with a tracked backlog, and an orderly close. Knows nothing about the
+// protocol: it reports to a session link's events.
 #pragma once
 
 #include <uv.h>
@@ -10,29 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "session/session_link.hpp"
 #include "uv/address.hpp"
 #include "uv/event_loop.hpp"
 #include "wire/bytes.hpp"
 
 namespace roam::uvio {
 
-class TransportEvents {
- public:
-  // connect() finished successfully.
-  virtual void on_transport_connected() = 0;
-  // Bytes read; the view is valid during the call only.
-  virtual void on_transport_bytes(wire::ByteView bytes) = 0;
-  virtual void on_transport_eof() = 0;
-  // Connect, read or write failed (roam code, readable reason).
-  virtual void on_transport_error(int code, const std::string &reason) = 0;
-  // Some writes completed; `backlog` bytes are still being written.
-  virtual void on_transport_drained(size_t backlog) = 0;
-  // close() finished: no handle or request is left; the object may go.
-  virtual void on_transport_closed() = 0;
-
- protected:
-  ~TransportEvents() = default;
-};
+// What a transport reports is what a session's link reports
+// (session::SessionLinkEvents): connected, bytes, EOF, errors, drained
+// writes, closed; the transport never calls on_deadline() or flush().
+using TransportEvents = session::SessionLinkEvents;
 
 class StreamTransport {
  public:

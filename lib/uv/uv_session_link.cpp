@@ -5,7 +5,7 @@ namespace roam::uvio {
 UvSessionLink::UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events)
     : loop_(loop),
       events_(events),
-      transport_(loop, this),
+      transport_(loop, events),
       timer_(loop, [this] { events_->on_deadline(); }) {}
 
 UvSessionLink::~UvSessionLink() { loop_.cancel_flush(this); }

@@ -10,7 +10,7 @@
 
 namespace roam::uvio {
 
-class UvSessionLink final : public session::SessionLink, TransportEvents, Flushable {
+class UvSessionLink final : public session::SessionLink, Flushable {
  public:
   UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events);
   ~UvSessionLink() override;
@@ -31,15 +31,7 @@ class UvSessionLink final : public session::SessionLink, TransportEvents, Flusha
   void shut(std::function<void()> done) override;
 
  private:
-  // TransportEvents and Flushable, passed on to the session.
-  void on_transport_connected() override { events_->on_transport_connected(); }
-  void on_transport_bytes(wire::ByteView bytes) override { events_->on_transport_bytes(bytes); }
-  void on_transport_eof() override { events_->on_transport_eof(); }
-  void on_transport_error(int code, const std::string &reason) override {
-    events_->on_transport_error(code, reason);
-  }
-  void on_transport_drained(size_t backlog) override { events_->on_transport_drained(backlog); }
-  void on_transport_closed() override { events_->on_transport_closed(); }
+  // Flushable: the loop's end of turn, passed on to the session.
   void flush() override { events_->flush(); }
 
   EventLoop &loop_;

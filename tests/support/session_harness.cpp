@@ -159,4 +159,23 @@ void SessionHarness::handshake(wire::Parity peer_parity) {
   take_events();
 }
 
+uint64_t open_accepted(SessionHarness &h) {
+  uint64_t id = 0;
+  assert_int_equal(h.core.open_connection({wire::Parity::Odd, 64}, wire::MetadataView(), &id),
+                   ROAM_OK);
+  h.feed(wire::make_connection_accept(id, {wire::Parity::Even, 64}, wire::MetadataView()));
+  h.sent();
+  h.take_events();
+  return id;
+}
+
+wire::RequestMessage call(uint64_t id, const std::string &args) {
+  wire::RequestMessage q;
+  q.id = id;
+  q.kind = wire::RequestKind::Call;
+  q.method_id = 7;
+  q.payload = wire::ByteView(std::string_view(args));
+  return q;
+}
+
 }  // namespace roam::test

@@ -74,6 +74,12 @@ class SessionHarness {
   std::deque<wire::ByteBuffer> kept_;  // keeps decoded views alive
 };
 
+// Opens a virtual connection from the harness's core (odd parity, 64) and
+// has the peer accept it; what that sent and reported is taken away.
+uint64_t open_accepted(SessionHarness &h);
+// A Call with method 7 whose args view `args` (keep it alive meanwhile).
+wire::RequestMessage call(uint64_t id, const std::string &args);
+
 // "[k=\"v\", …]" as wire::describe_metadata renders it.
 std::string md_text(const wire::MetadataView &md);
 // Convenience metadata with one string entry.
