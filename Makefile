@@ -64,7 +64,7 @@ tsan-build: deps
 	@cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 # libFuzzer targets (tests/fuzz) in their own clang tree: only the sans-I/O
-# core and the targets, no libuv, no C tests, no cargo.
+# core, the C API objects (for fuzz_capi) and the targets, no C tests, no cargo.
 fuzz-build: deps
 	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DROAM_FUZZ=ON >/dev/null
@@ -73,7 +73,7 @@ fuzz-build: deps
 # Each target for FUZZ_SECONDS on its corpus ($(FUZZ_BUILD)/fuzz/corpus, kept
 # between runs, seeded from tests/vectors) and tests/fuzz/regressions/.
 fuzz: fuzz-build
-	@status=0; for target in fuzz_frame_decoder fuzz_message_decoder fuzz_session; do \
+	@status=0; for target in fuzz_frame_decoder fuzz_message_decoder fuzz_session fuzz_capi; do \
 	  tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/$$target $(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/fuzz tests/fuzz/regressions || status=1; \
 	done; exit $$status

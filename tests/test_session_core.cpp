@@ -269,6 +269,30 @@ void inbound_open_accepted_with_our_settings_and_metadata(void **) {
   assert_int_equal(c->peer.max_concurrent_requests, 5);
 }
 
+// Found by fuzz_capi: an Accept, Reject or Close too large for a frame is
+// refused before anything changes, so the connection stays as it was (and
+// the caller can try again) instead of changing state with nothing sent.
+void decisions_too_large_for_a_frame_change_nothing(void **) {
+  SessionConfig c = initiator_config();
+  c.max_frame_size = 64;
+  Established e(std::move(c));
+  e.h.feed(wire::make_connection_open(2, {Parity::Even, 5}, MetadataView()));
+  e.h.take_events();
+  std::string big(100, 'x');
+  wire::MetadataList huge = md1("k", big.c_str());
+  assert_int_equal(e.h.core.accept_connection(2, {Parity::Odd, 9}, huge.view()), ROAM_EFRAMESIZE);
+  assert_int_equal(e.h.core.reject_connection(2, huge.view()), ROAM_EFRAMESIZE);
+  assert_int_equal((int)e.h.core.find(2)->state, (int)session::ConnState::PendingInbound);
+  expect_lines(sent(e.h), {});
+  assert_int_equal(e.h.core.accept_connection(2, {Parity::Odd, 9}, MetadataView()), ROAM_OK);
+  sent(e.h);
+  assert_int_equal(e.h.core.close_connection(2, huge.view()), ROAM_EFRAMESIZE);
+  assert_int_equal((int)e.h.core.find(2)->state, (int)session::ConnState::Open);
+  expect_lines(e.h.take_events(), {});
+  assert_int_equal(e.h.core.close_connection(2, MetadataView()), ROAM_OK);
+  expect_lines(sent(e.h), {"conn 2 ConnectionClose{metadata []}"});
+}
+
 void inbound_open_rejected_with_metadata(void **) {
   Established e;
   e.h.feed(wire::make_connection_open(2, {Parity::Even, 5}, MetadataView()));
@@ -907,6 +931,7 @@ int main() {
       cmocka_unit_test(outbound_backpressure_soft_and_hard_limits),
       cmocka_unit_test(shutdown_from_a_callback_stops_processing_the_read),
       cmocka_unit_test(close_whose_send_crosses_the_hard_limit_reports_the_close_first),
+      cmocka_unit_test(decisions_too_large_for_a_frame_change_nothing),
   };
   return cmocka_run_group_tests_name("session_core", tests, nullptr, nullptr);
 }

@@ -691,7 +691,8 @@ ROAM_EXPORT int roam_session_on_call_cancelled(roam_session *s, roam_call_cancel
 
 /* Each of these answers the call and frees the reply handle, whatever it
  * returns. ROAM_ECANCELLED: the caller had cancelled (a Cancelled response
- * went out instead). ROAM_ECLOSED: the connection is gone. */
+ * went out instead). ROAM_ECLOSED: the connection is gone. ROAM_EINVAL: bad
+ * arguments (Cancelled went out, as with roam_reply_release). */
 /* Ok(value): value is the postcard of T. */
 ROAM_EXPORT int roam_reply_ok(roam_reply *reply, const roam_metadata *md, const void *value,
                               size_t value_len);

@@ -53,10 +53,18 @@ int finish_reply(roam_reply *reply, const roam_metadata *md, ByteView ret) {
   return rc;
 }
 
+// Bad arguments still end the reply, as roam.h promises ("whatever it
+// returns"): released (Cancelled goes out), so a caller that checks only
+// the return code neither leaks the handle nor leaves the call unanswered.
+int refuse_reply(roam_reply *reply) {
+  roam_reply_release(reply);
+  return ROAM_EINVAL;
+}
+
 // The envelope prefix plus the caller's value bytes, as one payload.
 int reply_enveloped(roam_reply *reply, const roam_metadata *md, bool ok, const void *value,
                     size_t len) {
-  if (reply != nullptr && value == nullptr && len != 0) return ROAM_EINVAL;
+  if (reply != nullptr && value == nullptr && len != 0) return refuse_reply(reply);
   roam::wire::ByteBuffer payload;
   payload.reserve(len + 2);
   if (ok) {
@@ -129,13 +137,13 @@ int roam_reply_user_error(roam_reply *reply, const roam_metadata *md, const void
 
 int roam_reply_fail(roam_reply *reply, int code) {
   if (code != ROAM_EUNKNOWNMETHOD && code != ROAM_EINVALIDPAYLOAD && code != ROAM_ECANCELLED) {
-    return ROAM_EINVAL;
+    return reply == nullptr ? ROAM_EINVAL : refuse_reply(reply);
   }
   return finish_reply(reply, nullptr, roam::rpc::roam_error_payload(code));
 }
 
 int roam_reply_send(roam_reply *reply, const roam_metadata *md, const void *ret, size_t len) {
-  if (reply != nullptr && ret == nullptr && len != 0) return ROAM_EINVAL;
+  if (reply != nullptr && ret == nullptr && len != 0) return refuse_reply(reply);
   return finish_reply(reply, md, ByteView(static_cast<const uint8_t *>(ret), len));
 }
 

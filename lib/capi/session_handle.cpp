@@ -198,6 +198,11 @@ void roam_session::drain_events() {
 std::shared_ptr<roam_metadata> roam_session::keepable(const MetadataView &md) const {
   auto copy = std::make_shared<roam_metadata>();
   copy->owned.append(md);
+  // Still a callback's view to the application (read-only, not to be
+  // freed), only one that owns its bytes: it points into `owned`, which
+  // nothing changes from here on.
+  copy->borrowed = copy->owned.view();
+  copy->is_view = true;
   return copy;
 }
 
@@ -287,7 +292,6 @@ void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int rea
   }
   // Calls, served calls and channels end first; the closed callback is last.
   c->gone(reason);
-  proxy.connection_gone(id);
   int origin_value = origin == CloseOrigin::Local    ? ROAM_CLOSE_LOCAL
                      : origin == CloseOrigin::Remote ? ROAM_CLOSE_REMOTE
                                                      : ROAM_CLOSE_SESSION;
@@ -296,6 +300,10 @@ void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int rea
       on_conn_closed.fn(conn, on_conn_closed.user_data, origin_value, reason, md.get());
     }
   });
+  // Only now the proxy partner: closing it can end this session (our root,
+  // released, was the partner), and the end callback must come after this
+  // connection's closed callback.
+  proxy.connection_gone(id);
 }
 
 void roam_session::on_request(uint64_t id, const roam::wire::RequestMessage &q) {
@@ -488,6 +496,10 @@ int roam_session::reject(roam_conn *c, const roam_metadata *md) {
   if (c->state != ROAM_CONN_PENDING_INBOUND) return c->state == ROAM_CONN_CLOSED ? ROAM_ECLOSED : ROAM_ESTATE;
   ApiScope scope(this);
   int rc = core.reject_connection(c->id, roam::capi::view_of(md));
+  // The Reject was queued even when that send then ended the session (the
+  // outbound hard limit): the connection is gone from the core, unreported,
+  // so the handle ends here as for any reject.
+  if (rc == ROAM_ELIMIT && core.find(c->id) == nullptr) rc = ROAM_OK;
   if (rc == ROAM_OK) retire_conn(c, nullptr);
   return rc;
 }

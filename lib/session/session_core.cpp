@@ -398,6 +398,14 @@ void SessionCore::handle_keepalive_tick() {
 
 // ---- commands ---------------------------------------------------------------------
 
+bool SessionCore::fits_in_frame(const Message &m) const {
+  // Connection control messages only (not the hot path): encoding one to
+  // measure it is simpler than a size formula that must stay in step.
+  wire::ByteBuffer probe;
+  wire::encode_message(probe, m);
+  return probe.size() <= config_.max_frame_size;
+}
+
 int SessionCore::check_outbound_metadata(const MetadataView &md) const {
   return md.encoded_size() > config_.max_metadata_size ? ROAM_ELIMIT : ROAM_OK;
 }
@@ -432,9 +440,13 @@ int SessionCore::accept_connection(uint64_t conn, const ConnectionSettings &loca
   if (c->state != ConnState::PendingInbound) return ROAM_ESTATE;
   int rc = check_outbound_metadata(md);
   if (rc != ROAM_OK) return rc;
+  wire::Message accept = wire::make_connection_accept(conn, local, md);
+  // Too large for a frame: nothing changes, the open stays pending and the
+  // caller can decide again (with less metadata).
+  if (!fits_in_frame(accept)) return ROAM_EFRAMESIZE;
   c->state = ConnState::Open;
   c->local = local;
-  return queue(wire::make_connection_accept(conn, local, md));
+  return queue(accept);
 }
 
 int SessionCore::reject_connection(uint64_t conn, const MetadataView &md) {
@@ -444,8 +456,13 @@ int SessionCore::reject_connection(uint64_t conn, const MetadataView &md) {
   if (c->state != ConnState::PendingInbound) return ROAM_ESTATE;
   int rc = check_outbound_metadata(md);
   if (rc != ROAM_OK) return rc;
+  // A Reject too large for a frame would not be queued: refuse it while the
+  // open is still pending (the caller can decide again), rather than drop
+  // the connection with nothing sent and nobody told.
+  wire::Message reject = wire::make_connection_reject(conn, md);
+  if (!fits_in_frame(reject)) return ROAM_EFRAMESIZE;
   conns_.remove(conn, nullptr);
-  rc = queue(wire::make_connection_reject(conn, md));
+  rc = queue(reject);
   end_if_root_released_and_idle();
   return rc;
 }
@@ -458,6 +475,8 @@ int SessionCore::close_connection(uint64_t conn, const MetadataView &md) {
   if (c->state == ConnState::PendingInbound) return ROAM_ESTATE;  // decide it instead
   int rc = check_outbound_metadata(md);
   if (rc != ROAM_OK) return rc;
+  // The connection stays open if its Close could not be sent at all.
+  if (!fits_in_frame(wire::make_connection_close(conn, md))) return ROAM_EFRAMESIZE;
   Connection gone;
   conns_.remove(conn, &gone);
   // Reported before the ConnectionClose is queued: that send can end the

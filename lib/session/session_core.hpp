@@ -155,6 +155,8 @@ class SessionCore {
   int queue(const wire::Message &m);
   int queue_user_data(uint64_t conn, const wire::Message &m, bool force);
   int check_outbound_metadata(const wire::MetadataView &md) const;
+  // Whether `m` encodes within the maximum frame size (queue() would refuse it).
+  bool fits_in_frame(const wire::Message &m) const;
   void reject_inbound(uint64_t conn);
 
   // endings

@@ -34,7 +34,6 @@ struct ChannelRecord {
   uint64_t id = 0;
   rpc::ChannelDirection direction = rpc::ChannelDirection::Send;
   bool bound = false;  // add() took it
-  bool bound_while_closing = false;  // from a callback of its connection's teardown
   bool ended = false;  // on_channel_end came
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target: first every committed reproducer once (a fixed
 # bug must stay fixed), then fuzzing for SECONDS, and prints one line of
-# figures: executions, exec/s, coverage, corpus size.
+# figures: executions, wall time, exec/s, coverage, corpus size.
 #
 #   run_fuzz.sh [--check] TARGET_BINARY SECONDS WORK_DIR REGRESSIONS_DIR
 #
@@ -34,12 +34,13 @@ else
 fi
 mkdir -p "$corpus" "$artifacts" "$seeds"
 
-# 1. The reproducers (every file but the README), each run once. One that
-# crashes is a bug not fixed yet or come back: reported, and the run fails,
-# but fuzzing still goes on.
+# 1. The target's reproducers (named TARGET-*: each is a program in its
+# target's input language), each run once. One that crashes is a bug not
+# fixed yet or come back: reported, and the run fails, but fuzzing still
+# goes on.
 replay_failed=0
-for f in "$regressions"/*; do
-  [[ -f "$f" && "$(basename "$f")" != README.md ]] || continue
+for f in "$regressions/$name"-*; do
+  [[ -f "$f" ]] || continue
   if ! replay_log=$("$binary" "$f" 2>&1); then
     echo "$replay_log" | grep -v '^INFO' | tail -n 40
     echo "$name: reproducer $(basename "$f") still crashes"
@@ -54,6 +55,7 @@ inputs=("$corpus" "$seeds")
 ((replay_failed)) || inputs+=("$regressions")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+started=$SECONDS
 # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
 "$binary" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$artifacts/$name-" ${FUZZ_ARGS:-} \
@@ -61,10 +63,12 @@ trap 'rm -f "$log"' EXIT
 status=$?
 
 stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -n 1; }
+elapsed=$((SECONDS - started))
 # The last status line: "#N DONE cov: C ft: F corp: U/B ..."
 last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
 ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
+units=$(sed -nE 's/.* corp: ([0-9]+\/[0-9a-zA-Z]+).*/\1/p' <<<"$last")
 files=$(find "$corpus" -type f | wc -l)
 if ((status != 0)); then
   tail -n 80 "$log"
@@ -72,7 +76,7 @@ if ((status != 0)); then
     "reproducer in $artifacts/ (move it to $regressions/ with a descriptive name)"
   exit 1
 fi
-echo "$name: $(stat number_of_executed_units) executions in ${seconds}s cap" \
-  "($(stat average_exec_per_sec) exec/s), cov ${cov:-?} ft ${ft:-?}," \
-  "corpus $files files, new $(stat new_units_added), peak rss $(stat peak_rss_mb) MB, no new crash"
+echo "$name: $(stat number_of_executed_units) executions in ${elapsed}s" \
+  "($(stat average_exec_per_sec) exec/s), cov ${cov:-?} ft ${ft:-?}, corpus ${units:-?} units" \
+  "($files files in $corpus), peak rss $(stat peak_rss_mb) MB, no new crash"
 exit "$replay_failed"

@@ -287,9 +287,6 @@ void SessionFuzzHarness::final_checks() {
                "call %llu never completed though its session ended", ull(call->request_id));
   }
   for (const auto &ch : channel_records_) {
-    // Known: ChannelTable::add() still takes a channel once connection_gone()
-    // ran (regressions/fuzz_session-channel-bound-in-on-channel-end-...).
-    if (ch->bound_while_closing && tolerated("channel-bound-after-gone")) continue;
     FUZZ_CHECK(!ch->bound || ch->ended, "channel %llu never ended though its session ended",
                ull(ch->id));
   }
@@ -677,7 +674,6 @@ void SessionFuzzHarness::add_channel(FuzzConnection *c, uint64_t id) {
   ChannelRecord *record = new_channel(c, id, dir);
   // Bound before add(): items buffered for this id are delivered from inside it.
   record->bound = true;
-  record->bound_while_closing = c->closing;
   if (c->driver->channels().add(id, dir, credit, record) != ROAM_OK) record->bound = false;
 }
 
