@@ -23,18 +23,19 @@ typedef struct {
 
 static void issue(bench *b);
 
-static void on_done(roam_call *call, void *ud, int status, const roam_metadata *md, const uint8_t *v,
-                    size_t len) {
+static void on_done(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                    const roam_metadata *md, const uint8_t *v, size_t len) {
   bench *b = ud;
   b->done++;
   if (status != 0 || len != b->args_len || memcmp(v, b->args, len) != 0) b->failed++;
   issue(b);
-  (void)call, (void)md;
+  (void)conn, (void)request_id, (void)md;
 }
 
 static void issue(bench *b) {
   while (b->issued < b->calls && b->issued - b->done < b->concurrency) {
-    int rc = roam_conn_call(b->root, b->method, NULL, b->args, b->args_len, on_done, b, NULL);
+    int rc = roam_conn_call(b->root, b->method, NULL, 0, NULL, b->args, b->args_len, on_done, b,
+                            NULL);
     if (rc == ROAM_EAGAIN) return;  /* the peer's limit: resumed by a completion */
     if (rc != 0) {
       fprintf(stderr, "roam_bench_call: %s\n", roam_strerror(rc));
@@ -62,9 +63,13 @@ int main(int argc, char **argv) {
   b.args_len = pc_put_string(b.args, "0123456789abcdef");
   roam_runtime *rt;
   roam_runtime_new(&rt);
+  roam_callbacks *cbs;
+  if (roam_callbacks_new(&cbs) != 0) return 1;
+  roam_callbacks_set_handshake(cbs, on_handshake);
   roam_session *s;
-  if (roam_session_connect(rt, argv[1], NULL, &s) != 0) return 64;
-  roam_session_on_handshake(s, on_handshake, NULL);
+  int rc = roam_session_connect(rt, argv[1], NULL, cbs, NULL, &s);
+  roam_callbacks_free(cbs);
+  if (rc != 0) return 64;
   if (!wait_for(rt, &handshake_done, 5000) || handshake_done < 0) {
     fprintf(stderr, "roam_bench_call: no session with %s\n", argv[1]);
     return 1;

@@ -33,15 +33,15 @@ static uint64_t now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
-                        const uint8_t *value, size_t len) {
+static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                        const roam_metadata *md, const uint8_t *value, size_t len) {
   if (status == 0 && len > 0) {
     printf("echoed: %.*s\n", (int)(len - 1), (const char *)value + 1);
     exit_code = 0;
   } else {
     printf("call failed: %s\n", roam_strerror(status));
   }
-  roam_session_close(roam_conn_session(roam_call_conn(call)), on_closed, NULL);
+  roam_session_close(roam_conn_session(conn), on_closed, NULL);
 }
 
 static void on_handshake(roam_session *s, void *ud, int status, const roam_metadata *peer_md) {
@@ -56,7 +56,7 @@ static void on_handshake(roam_session *s, void *ud, int status, const roam_metad
   memcpy(args + 1, text, n);
   roam_conn *root;
   roam_session_root(s, &root);
-  roam_conn_call(root, ECHO_METHOD, NULL, args, n + 1, on_response, NULL, NULL);
+  roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args, n + 1, on_response, NULL, NULL);
 }
 
 static void on_end(roam_session *s, void *ud, int error, const char *reason) {
@@ -78,10 +78,14 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  roam_callbacks *cbs;
+  if (roam_callbacks_new(&cbs) != 0) return 1;
+  roam_callbacks_set_handshake(cbs, on_handshake);
+  roam_callbacks_set_session_end(cbs, on_end);
   roam_session *s;
-  if (roam_session_new_custom(NULL, now_us(), &s) != 0) return 1;
-  roam_session_on_handshake(s, on_handshake, (void *)text);
-  roam_session_on_end(s, on_end, NULL);
+  int rc = roam_session_new_custom(NULL, cbs, (void *)text, now_us(), &s);
+  roam_callbacks_free(cbs); /* the session keeps its own copy */
+  if (rc != 0) return 1;
   /* The close callback is how we learn the handle is gone. */
   while (!done) {
     const uint8_t *out;

@@ -14,8 +14,8 @@
 
 static int exit_code = 1;
 
-static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
-                        const uint8_t *value, size_t len) {
+static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                        const roam_metadata *md, const uint8_t *value, size_t len) {
   roam_session *s = ud;
   if (status == 0 && len > 0) {
     /* A postcard String: a varint length (one byte here), then UTF-8. */
@@ -41,7 +41,7 @@ static void on_handshake(roam_session *s, void *ud, int status, const roam_metad
   memcpy(args + 1, text, n);
   roam_conn *root;
   roam_session_root(s, &root);
-  int rc = roam_conn_call(root, ECHO_METHOD, NULL, args, n + 1, on_response, s, NULL);
+  int rc = roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args, n + 1, on_response, s, NULL);
   if (rc != 0) printf("cannot call: %s\n", roam_strerror(rc));
 }
 
@@ -55,12 +55,17 @@ int main(int argc, char **argv) {
   roam_runtime *rt;
   roam_session *s;
   if (roam_runtime_new(&rt) != 0) return 1;
-  if (roam_session_connect(rt, address, NULL, &s) != 0) {
+  /* What the session tells us goes to one table; `text` is its user_data. */
+  roam_callbacks *cbs;
+  if (roam_callbacks_new(&cbs) != 0) return 1;
+  roam_callbacks_set_handshake(cbs, on_handshake);
+  roam_callbacks_set_session_end(cbs, on_end);
+  int rc = roam_session_connect(rt, address, NULL, cbs, (void *)text, &s);
+  roam_callbacks_free(cbs); /* the session keeps its own copy */
+  if (rc != 0) {
     fprintf(stderr, "bad address %s\n", address);
     return 1;
   }
-  roam_session_on_handshake(s, on_handshake, (void *)text);
-  roam_session_on_end(s, on_end, NULL);
   roam_runtime_run(rt); /* returns once the session is closed */
   roam_runtime_free(rt);
   return exit_code;

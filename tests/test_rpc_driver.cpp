@@ -44,7 +44,8 @@ struct Recorder : rpc::RpcSink, rpc::RpcEvents {
   void protocol_violation(int code, std::string reason) override {
     violations.push_back(std::string(error_name(code)) + ": " + reason);
   }
-  void on_call_done(void *token, int status, const MetadataView *md, ByteView value) override {
+  void on_call_done(void *token, uint64_t, int status, const MetadataView *md,
+                    ByteView value) override {
     events.push_back("done " + std::string(static_cast<const char *>(token)) + " " +
                      error_name(status) + " value=" + wire::hex_preview(value) +
                      (md ? " md=" + wire::describe_metadata(*md) : " no-response"));

@@ -146,6 +146,9 @@ void handshake_timeout_ends_session(void **) {
   expect_lines(h.take_events(), {});
   h.advance_ms(1);
   expect_lines(h.take_events(), {"ended ROAM_ETIMEDOUT: handshake not completed within 500 ms"});
+  // The peer is told why, as for every other timeout.
+  expect_lines(sent(h),
+               {"conn 0 ProtocolError{\"handshake not completed within 500 ms\"}"});
 }
 
 // ---- opening connections ------------------------------------------------------------

@@ -1,46 +1,80 @@
 /*
- * libroam — the roam session protocol (v7) for C.
+ * libroam 1.0 — the roam session protocol (v7) for C.
  *
- * One transport (TCP, Unix socket, in-process socket pair) carries one
- * session. After the Hello / HelloYourself handshake the session multiplexes
- * virtual connections: connection 0 is the root; either side opens more;
- * requests, responses, cancels and channel messages travel per connection.
- * Wire-compatible with the Rust reference crates (roam-core 7.3.0).
+ * One transport (TCP, Unix socket, in-process socket pair, or one you bring)
+ * carries one session. After the Hello / HelloYourself handshake the session
+ * multiplexes virtual connections: connection 0 is the root; either side
+ * opens more; calls, responses, cancels and channel items travel per
+ * connection. Wire-compatible with the Rust reference crates (roam-core
+ * 7.3.0). This header is the manual: it reads top to bottom.
  *
- * Conventions (the same for every function below)
+ * The rules every function below follows
  * ----------------------------------------------------------------------------
- * Errors     Functions returning int give 0 (or a positive count) on success
- *            and a negative ROAM_E* code on failure (roam_errors.h);
- *            roam_strerror() describes a code; roam_last_error_detail()
- *            says why the last failing call on this thread failed. A
- *            session that ended keeps a readable reason:
- *            roam_session_last_error().
- * Threads    A runtime and everything created on it (sessions, connections,
- *            listeners, calls) belong to the thread that runs its loop. Call
- *            them only from that thread. The exceptions, callable from any
- *            thread: roam_runtime_post(), roam_runtime_wake(),
- *            roam_runtime_stop(), and the roam_metadata_* / roam_options_*
- *            functions on objects no other thread is using.
- * Ownership  Objects you create with *_new() you free with the matching
- *            *_free(). Handles the library gives you (roam_session,
- *            roam_conn, roam_listener) are owned by the library and end with
- *            a documented final callback; after it returns the pointer is
- *            invalid. Pointers you pass in (strings, metadata, payloads) are
- *            only read during the call: the library copies what it keeps.
+ * Errors     A function returning int gives 0 (or a documented non-negative
+ *            value) on success and a negative ROAM_E* code on failure
+ *            (roam_errors.h). Getters whose value could be any number
+ *            write it through an out-pointer, so an error can never be
+ *            mistaken for a value. roam_strerror() describes a code;
+ *            roam_last_error_detail() says why the last failing call on
+ *            this thread failed. A buffer too small is ROAM_ENOBUFS, with
+ *            the size needed written back. Nothing thrown inside libroam
+ *            crosses into your code: out of memory is ROAM_ENOMEM, an
+ *            internal failure ROAM_EINTERNAL (a session that meets either
+ *            while handling input ends with that code).
+ * Creation   int roam_x_new(..., roam_x **out) for everything you own, freed
+ *            with roam_x_free() (NULL is fine). Sessions and listeners are
+ *            created by the functions that make them (roam_session_connect,
+ *            roam_listener_new, ...) with the same out-pointer idiom.
+ * Zero       A zero number or enum means "the default", everywhere one is
+ *            passed: parity, role, credit, max_concurrent_requests, limits,
+ *            timeouts. A zeroed struct or argument from Go or ctypes does
+ *            the sensible thing. To turn a timeout off pass ROAM_NO_TIMEOUT.
+ * Callbacks  WHICH CALLBACK LIVES WHERE: what happens to a session and its
+ *            connections is reported through the one roam_callbacks table
+ *            given when the session is created, with the session's one
+ *            user_data; what happens to one call or one channel goes to the
+ *            callback given when that call or channel is created
+ *            (roam_conn_call, roam_conn_channel_open / _bind), with its own
+ *            user_data. There is nothing else to register.
+ * Ordering   Callbacks of a session run on its loop thread in the order of
+ *            the events that caused them: everything frame N causes is
+ *            delivered before anything frame N+1 causes, and the events your
+ *            own call causes are delivered after that call returns, behind
+ *            those already waiting. No callback runs inside a libroam call.
+ * In a       A callback must return normally: no longjmp out of it, no C++
+ * callback   exception through it, no thread exit. It may call any libroam
+ *            function on objects of its runtime, including closing the very
+ *            session, connection or channel it was called for.
+ * Handles    Short-lived things are addressed by id on their connection, as
+ *            nghttp2 addresses streams: a call by (conn, request id), a
+ *            served request by (conn, request id), a channel by (conn,
+ *            channel id). An id that has ended is answered ROAM_ENOTFOUND
+ *            (or ROAM_ECLOSED once its connection is closing); no id ever
+ *            reaches freed memory. Long-lived things are pointers owned by
+ *            the library, each ending with one documented final callback
+ *            after which the pointer is invalid: a roam_session with its
+ *            close callback, a roam_conn with its closed (or failed open)
+ *            callback, a roam_listener with its close callback.
+ * Threads    A runtime and everything created on it belong to the thread
+ *            that runs its loop; call them only from that thread. Callable
+ *            from any thread: roam_runtime_post(), roam_runtime_wake(),
+ *            roam_runtime_stop(), and the roam_metadata_*, roam_options_*
+ *            and roam_callbacks_* functions on objects no other thread is
+ *            using.
+ * Ownership  Pointers you pass in (strings, metadata, payloads, options,
+ *            callbacks tables) are only read during the call: the library
+ *            copies what it keeps.
  * Views      Pointers handed to a callback (metadata, payload bytes, reason
  *            strings) are valid only until that callback returns. Copy to
  *            keep (roam_metadata_copy() for metadata).
- * Callbacks  Registered per session with roam_session_on_*(); each takes its
- *            own void *user_data. A callback may call any libroam function,
- *            including closing the very handle it was called for. Callbacks
- *            caused by your own call (e.g. the closed callback after
- *            roam_conn_close()) are never run inside that call: they run
- *            later on the loop thread, in order.
  * Closing    Like uv_close(): asynchronous. roam_session_close() and
  *            roam_listener_close() take a callback that says when the handle
- *            is gone; no callback for that handle fires after it.
+ *            is gone; no callback for that handle runs after it.
  * Strings    (pointer, length) pairs; pass ROAM_NTS as the length for a
  *            NUL-terminated string. Keys and string values must be UTF-8.
+ * Stability  Everything here is the stable 1.x ABI: functions are added,
+ *            never changed or removed. roam/roam_experimental.h holds what
+ *            is not frozen (raw protocol messages, test-only switches).
  */
 #ifndef ROAM_H
 #define ROAM_H
@@ -64,15 +98,24 @@ extern "C" {
 struct uv_loop_s;
 struct uv_stream_s;
 
-/* ==== Versions ============================================================ */
+/* The handles. */
+typedef struct roam_runtime roam_runtime;
+typedef struct roam_session roam_session;
+typedef struct roam_conn roam_conn;
+typedef struct roam_listener roam_listener;
+typedef struct roam_metadata roam_metadata;
+typedef struct roam_options roam_options;
+typedef struct roam_callbacks roam_callbacks;
 
-#define ROAM_VERSION_MAJOR 0
-#define ROAM_VERSION_MINOR 1
+/* ==== Versions and errors ================================================= */
+
+#define ROAM_VERSION_MAJOR 1
+#define ROAM_VERSION_MINOR 0
 #define ROAM_VERSION_PATCH 0
 /* The roam wire protocol version this library speaks. */
 #define ROAM_PROTOCOL_VERSION 7
 
-/* "0.1.0" — the library's version (static string). */
+/* "1.0.0" — the library's version (static string). */
 ROAM_EXPORT const char *roam_version(void);
 /* (major << 16) | (minor << 8) | patch */
 ROAM_EXPORT unsigned roam_version_number(void);
@@ -85,20 +128,43 @@ ROAM_EXPORT const char *roam_err_name(int code);
 /* Why the most recent failing libroam call on the calling thread failed,
  * in words that name the offending value: "address \"tcp://host\" has no
  * port: use tcp://HOST:PORT", "max_frame_size 10 is below the minimum of
- * 64", "roam_session_pair: rt is NULL". Set whenever a function of the
- * Options, Sessions (callbacks and tracing included) or Listeners
- * sections below fails with ROAM_EINVAL (a NULL handle or argument, a bad
- * address, a value out of range), and by the session and listener
- * constructors whatever their error (a socket that cannot be adopted, a
- * port in use). Like errno, it is only ever written by a failure: a call
- * that succeeds leaves it as it was, so read it right after the call that
- * failed. Thread-local: each thread sees its own. Never NULL; "" before
- * the thread's first such failure. Valid until the thread's next failing
- * call. */
+ * 64", "roam_session_pair: rt is NULL", "roam_call_cancel: no call 7 in
+ * flight on connection 0". Set by every function that fails with
+ * ROAM_EINVAL, ROAM_ENOTFOUND, ROAM_ENOBUFS, ROAM_ENOMEM or ROAM_EINTERNAL,
+ * and by the session and listener constructors whatever their error.
+ * Like errno, it is only ever written by a failure: a call that succeeds
+ * leaves it as it was, so read it right after the call that failed.
+ * Thread-local. Never NULL; "" before the thread's first such failure.
+ * Valid until the thread's next failing call. */
 ROAM_EXPORT const char *roam_last_error_detail(void);
 
 /* Length meaning "NUL-terminated: use strlen". */
 #define ROAM_NTS ((size_t)-1)
+/* A timeout meaning "never". */
+#define ROAM_NO_TIMEOUT UINT32_MAX
+
+/* ==== Memory ============================================================== */
+/*
+ * Every allocation libroam.so makes (sessions, connections, buffers,
+ * queued events, metadata, options) goes through these four functions, as
+ * libuv's go through uv_replace_allocator(). Set them before anything is
+ * created (or once everything is freed), from one thread; all four, or
+ * none (NULLs) to restore malloc, realloc, calloc and free. They must
+ * behave like those, and be callable from any thread. When the malloc
+ * hook returns NULL the libroam call that needed the memory fails with
+ * ROAM_ENOMEM, and a session that needed it while handling input or
+ * timers ends with ROAM_ENOMEM: nothing leaks, nothing crashes.
+ * ROAM_ESTATE while libroam still holds memory from the current ones, or
+ * in the static libroam.a (whose C++ allocations use the program's
+ * operator new). Allocations made by libuv itself follow libuv's
+ * allocator (uv_replace_allocator), not these.
+ */
+typedef void *(*roam_malloc_fn)(size_t size);
+typedef void *(*roam_realloc_fn)(void *ptr, size_t size);
+typedef void *(*roam_calloc_fn)(size_t count, size_t size);
+typedef void (*roam_free_fn)(void *ptr);
+ROAM_EXPORT int roam_set_allocator(roam_malloc_fn malloc_fn, roam_realloc_fn realloc_fn,
+                                   roam_calloc_fn calloc_fn, roam_free_fn free_fn);
 
 /* ==== Metadata ============================================================ */
 /*
@@ -111,8 +177,6 @@ ROAM_EXPORT const char *roam_last_error_detail(void);
  * callback; roam_metadata_copy() makes an owned copy. Functions that take
  * metadata accept NULL for "no metadata" and copy what they need.
  */
-typedef struct roam_metadata roam_metadata;
-
 enum roam_metadata_kind {
   ROAM_METADATA_STRING = 0,
   ROAM_METADATA_BYTES = 1,
@@ -125,12 +189,11 @@ enum roam_metadata_kind {
 #define ROAM_METADATA_SENSITIVE 1u
 #define ROAM_METADATA_NO_PROPAGATE 2u
 
-/* NULL when out of memory. */
-ROAM_EXPORT roam_metadata *roam_metadata_new(void);
+ROAM_EXPORT int roam_metadata_new(roam_metadata **out);
 /* Frees an owned list (NULL is fine). Never pass a callback's view. */
 ROAM_EXPORT void roam_metadata_free(roam_metadata *md);
-/* An owned deep copy of any list (view or owned); NULL when out of memory. */
-ROAM_EXPORT roam_metadata *roam_metadata_copy(const roam_metadata *md);
+/* An owned deep copy of any list (view or owned). */
+ROAM_EXPORT int roam_metadata_copy(const roam_metadata *md, roam_metadata **out);
 /* Append an entry. ROAM_EINVAL: NULL list, key or value not UTF-8, or md is
  * a callback's read-only view. */
 ROAM_EXPORT int roam_metadata_add_string(roam_metadata *md, const char *key, size_t key_len,
@@ -139,7 +202,7 @@ ROAM_EXPORT int roam_metadata_add_bytes(roam_metadata *md, const char *key, size
                                         const void *value, size_t value_len, uint64_t flags);
 ROAM_EXPORT int roam_metadata_add_u64(roam_metadata *md, const char *key, size_t key_len,
                                       uint64_t value, uint64_t flags);
-/* Number of entries (0 for NULL). */
+/* Number of entries (0 for NULL, which is the empty list). */
 ROAM_EXPORT size_t roam_metadata_count(const roam_metadata *md);
 /* Reads entry `index`. Any out-pointer may be NULL. For STRING and BYTES the
  * value is (*value, *value_len) and *u64 is 0; for U64 *value is NULL and
@@ -155,23 +218,21 @@ ROAM_EXPORT int roam_metadata_find(const roam_metadata *md, const char *key, siz
 /*
  * Session configuration, copied when a session or listener is created (the
  * options object can be freed or reused right after). NULL options mean
- * all defaults.
+ * all defaults; every setter takes 0 as "the default".
  */
-typedef struct roam_options roam_options;
-
 enum roam_role {
-  ROAM_ROLE_DEFAULT = 0,   /* connect/adopt: initiator; listen: acceptor */
+  ROAM_ROLE_DEFAULT = 0,   /* connect / adopt / custom: initiator; listen: acceptor */
   ROAM_ROLE_INITIATOR = 1, /* sends Hello */
   ROAM_ROLE_ACCEPTOR = 2   /* answers Hello with HelloYourself */
 };
 
 enum roam_parity {
-  ROAM_PARITY_DEFAULT = -1, /* see each function */
-  ROAM_PARITY_ODD = 0,      /* ids 1, 3, 5, … */
-  ROAM_PARITY_EVEN = 1      /* ids 2, 4, 6, … */
+  ROAM_PARITY_DEFAULT = 0, /* see each function */
+  ROAM_PARITY_ODD = 1,     /* ids 1, 3, 5, … */
+  ROAM_PARITY_EVEN = 2     /* ids 2, 4, 6, … */
 };
 
-ROAM_EXPORT roam_options *roam_options_new(void);
+ROAM_EXPORT int roam_options_new(roam_options **out);
 ROAM_EXPORT void roam_options_free(roam_options *opts);
 /* Role in the handshake, independent of who connected. */
 ROAM_EXPORT int roam_options_set_role(roam_options *opts, int role);
@@ -183,11 +244,13 @@ ROAM_EXPORT int roam_options_set_parity(roam_options *opts, int parity);
 /* Advertised for the root connection (default 64). */
 ROAM_EXPORT int roam_options_set_max_concurrent_requests(roam_options *opts, uint32_t n);
 /* Ping every interval_ms; end the session if a Pong takes longer than
- * timeout_ms. 0 for either disables keepalive (the default). */
+ * timeout_ms (0 = as long as the interval). Interval 0: no keepalive (the
+ * default, as in roam-core). */
 ROAM_EXPORT int roam_options_set_keepalive(roam_options *opts, uint32_t interval_ms,
                                            uint32_t timeout_ms);
 /* End the session if the handshake has not completed in time (default
- * 30000 ms; 0 = wait forever). */
+ * 30000 ms; ROAM_NO_TIMEOUT = wait forever). The peer gets a
+ * ProtocolError; the session ends with ROAM_ETIMEDOUT. */
 ROAM_EXPORT int roam_options_set_handshake_timeout(roam_options *opts, uint32_t timeout_ms);
 /* Largest frame accepted or sent (default 16 MiB, minimum 64 bytes). */
 ROAM_EXPORT int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes);
@@ -198,44 +261,37 @@ ROAM_EXPORT int roam_options_set_max_metadata_size(roam_options *opts, uint32_t 
 ROAM_EXPORT int roam_options_set_max_connections(roam_options *opts, uint32_t n);
 /* Bytes kept for channels a served call named but the application has not
  * bound yet (items that arrive before roam_conn_channel_bind), per virtual
- * connection and for the whole session. Defaults 4 MiB / 16 MiB; 0 for
- * either keeps its default. A peer past either gets a ProtocolError and
- * the session ends with ROAM_ELIMIT. Bind a call's channels before
- * answering or releasing it: after that, traffic for ids still unbound is
- * dropped. */
+ * connection and for the whole session. Defaults 4 MiB / 16 MiB. A peer
+ * past either gets a ProtocolError and the session ends with ROAM_ELIMIT.
+ * Bind a call's channels before answering or releasing it: after that,
+ * traffic for ids still unbound is dropped. */
 ROAM_EXPORT int roam_options_set_channel_buffer_limits(roam_options *opts,
                                                        size_t per_connection,
                                                        size_t per_session);
-/* Outbound bytes not yet written to the socket: above `soft` sends return
- * ROAM_EAGAIN until the writable callback; above `hard` (a peer that reads
- * nothing, not even control replies) the session ends with ROAM_ELIMIT.
- * Defaults 4 MiB / 64 MiB; soft must be below hard. */
+/* Outbound bytes not yet written to the transport: above `soft` sends
+ * return ROAM_EAGAIN until the writable callback; above `hard` (a peer that
+ * reads nothing, not even control replies) the session ends with
+ * ROAM_ELIMIT. Defaults 4 MiB / 64 MiB; soft must end up below hard. */
 ROAM_EXPORT int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard);
 /* A frame whose first byte has arrived must be complete within timeout_ms
- * (default 30000; 0 = no limit). A peer that stalls or trickles inside a
- * frame gets a ProtocolError and the session ends with ROAM_ETIMEDOUT. Raise
- * it if large frames cross slow links (16 MiB in 30 s needs ~560 KB/s). */
+ * (default 30000; ROAM_NO_TIMEOUT = no limit). A peer that stalls or
+ * trickles inside a frame gets a ProtocolError and the session ends with
+ * ROAM_ETIMEDOUT. Raise it if large frames cross slow links. */
 ROAM_EXPORT int roam_options_set_frame_timeout(roam_options *opts, uint32_t timeout_ms);
 /* An established session that receives no frame at all for timeout_ms
- * (default 300000 = 5 min; 0 = never) while nothing is in progress on it
- * (no call awaiting a response or being served, no channel open, no proxy)
- * sends a ProtocolError and ends with ROAM_ETIMEDOUT. Every frame counts,
- * Pings and Pongs included. A quiet session with work in progress (a long
- * call) stays up; keepalive is what detects a dead peer under it. */
+ * (default 300000 = 5 min; ROAM_NO_TIMEOUT = never) while nothing is in
+ * progress on it (no call awaiting a response or being served, no channel
+ * open, no proxy) sends a ProtocolError and ends with ROAM_ETIMEDOUT.
+ * Every frame counts, Pings and Pongs included. */
 ROAM_EXPORT int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeout_ms);
 /* For listeners: the most sessions a listener keeps at once, counted from
  * accept until the session ends (default 10000), and of those the most
- * still in handshake (default 1024); 0 keeps a default. A connection over
- * either is accepted only to be refused: it gets a ProtocolError ("server
- * busy: at the limit of N sessions" / "... N sessions in handshake") and
- * is closed; no session is made and the accept callback does not run.
+ * still in handshake (default 1024). A connection over either is accepted
+ * only to be refused: it gets a ProtocolError ("server busy: ...") and is
+ * closed; no session is made and the accept callback does not run.
  * roam_listener_stat() counts refusals. */
 ROAM_EXPORT int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
                                                  uint32_t max_handshaking);
-/* TESTING ONLY: send this protocol version in Hello instead of 7, to check
- * how a peer rejects a version mismatch. Never use in production. */
-ROAM_EXPORT int roam_options_set_protocol_version_for_testing(roam_options *opts,
-                                                              uint32_t version);
 
 /* ==== Runtime ============================================================= */
 /*
@@ -245,11 +301,11 @@ ROAM_EXPORT int roam_options_set_protocol_version_for_testing(roam_options *opts
  * (roam_runtime_new_with_loop).
  *
  * The first runtime a process creates sets SIGPIPE to SIG_IGN if it still
- * has its default action (which would kill the process when a peer closes a
- * socket we are writing to); a handler the program installed is left alone. Writes to a
- * closed peer then fail with EPIPE, which ends that session only.
+ * has its default action (which would kill the process when a peer closes
+ * a socket we are writing to); a handler the program installed is left
+ * alone. Writes to a closed peer then fail with EPIPE, which ends that
+ * session only.
  */
-typedef struct roam_runtime roam_runtime;
 typedef void (*roam_work_cb)(roam_runtime *rt, void *user_data);
 
 ROAM_EXPORT int roam_runtime_new(roam_runtime **out);
@@ -270,10 +326,9 @@ ROAM_EXPORT int roam_runtime_run_nowait(roam_runtime *rt);
 /* Makes the active roam_runtime_run() (or run_once / run_nowait) return
  * soon. A stop is never lost: requested while no run is active, it makes
  * the next run call return promptly (after running work already posted).
- * It is used up by the one run it ends; later runs are not affected.
- * Thread-safe, and async-signal-safe: it takes no lock, allocates nothing
- * and preserves errno, so a SIGINT handler may call it. Not after
- * roam_runtime_free(). */
+ * It is used up by the one run it ends. Thread-safe and async-signal-safe
+ * (no lock, no allocation, errno preserved): a SIGINT handler may call it.
+ * Not after roam_runtime_free(). */
 ROAM_EXPORT int roam_runtime_stop(roam_runtime *rt);
 /* Runs cb(rt, user_data) on the loop thread at its next iteration (a loop
  * blocked waiting for I/O is woken). Any thread. */
@@ -281,113 +336,24 @@ ROAM_EXPORT int roam_runtime_post(roam_runtime *rt, roam_work_cb cb, void *user_
 /* Wakes a loop blocked in roam_runtime_run_once(). Any thread. */
 ROAM_EXPORT int roam_runtime_wake(roam_runtime *rt);
 /* The loop's pollable fd (for embedding: when readable, call
- * roam_runtime_run_nowait), and how long the loop may sleep, in ms
- * (-1 = no timer pending). */
+ * roam_runtime_run_nowait). */
 ROAM_EXPORT int roam_runtime_backend_fd(roam_runtime *rt);
-ROAM_EXPORT int roam_runtime_backend_timeout(roam_runtime *rt);
+/* How long the loop may sleep before its next timer, in ms; -1 when no
+ * timer is pending. */
+ROAM_EXPORT int roam_runtime_backend_timeout(roam_runtime *rt, int *timeout_ms);
 /* The uv_loop_t* this runtime uses. */
 ROAM_EXPORT struct uv_loop_s *roam_runtime_loop(roam_runtime *rt);
 
-/* ==== Sessions ============================================================ */
+/* ==== The callbacks table ================================================= */
 /*
- * A session is one transport carrying the roam protocol. Create it by
- * connecting, accepting from a listener, adopting a connected socket, or as
- * an in-process pair. Register callbacks right after creation: no I/O
- * happens until control returns to the loop.
- *
- * Lifetime: every session you get must be closed with roam_session_close()
- * (also after it ended by itself); its close callback is the last callback
- * for it and its connections.
+ * What a session tells the application, in one table: fill it once, give
+ * it to every session you create and to roam_listener_new (which gives it
+ * to every session it accepts). The table is copied; free or change it
+ * right after. NULL for a table means none of these callbacks: inbound
+ * opens are then rejected and calls are answered UnknownMethod, as
+ * roam-core does without an acceptor or a handler. Each callback gets the
+ * session and the session's user_data (roam_session_set_user_data).
  */
-typedef struct roam_session roam_session;
-typedef struct roam_conn roam_conn;
-typedef struct roam_listener roam_listener;
-
-enum roam_session_state {
-  ROAM_SESSION_CONNECTING = 1,  /* resolving / connecting the transport */
-  ROAM_SESSION_HANDSHAKING = 2,
-  ROAM_SESSION_ESTABLISHED = 3,
-  ROAM_SESSION_ENDED = 4,       /* over; see roam_session_last_error() */
-  ROAM_SESSION_CLOSING = 5      /* roam_session_close() called */
-};
-
-/* Connects to "tcp://HOST:PORT" (IPv4, [IPv6] or a name) or
- * "unix:PATH" ("unix:///abs/path" also works). Returns at once; the session
- * is CONNECTING. A connect failure ends it (handshake callback with
- * ROAM_EIO, then the end callback). */
-ROAM_EXPORT int roam_session_connect(roam_runtime *rt, const char *address,
-                                     const roam_options *opts, roam_session **out);
-/* Takes over an already connected socket fd (TCP or Unix). The session owns
- * and closes it. */
-ROAM_EXPORT int roam_session_adopt_fd(roam_runtime *rt, int fd, const roam_options *opts,
-                                      roam_session **out);
-/* Takes over a connected, initialized uv_stream_t on the runtime's loop.
- * The session stops, and uv_close()s, the stream; its memory must stay
- * valid until the session's close callback. */
-ROAM_EXPORT int roam_session_adopt_stream(roam_runtime *rt, struct uv_stream_s *stream,
-                                          const roam_options *opts, roam_session **out);
-/* Two sessions joined by an in-process socket pair: `a` the initiator, `b`
- * the acceptor (unless their options say otherwise). */
-ROAM_EXPORT int roam_session_pair(roam_runtime *rt, const roam_options *a_opts,
-                                  const roam_options *b_opts, roam_session **a,
-                                  roam_session **b);
-
-/* Ends the session at once if still running (every connection gets its
- * closed callback, then the end callback), flushes what is queued, closes
- * the transport, then calls close_cb. NULL close_cb is allowed. Calling it
- * twice is ROAM_ESTATE. */
-typedef void (*roam_session_close_cb)(roam_session *s, void *user_data);
-ROAM_EXPORT int roam_session_close(roam_session *s, roam_session_close_cb close_cb,
-                                   void *user_data);
-/* Ends the session now (connections closed, end callback with
- * ROAM_ESHUTDOWN) without freeing the handle. */
-ROAM_EXPORT int roam_session_shutdown(roam_session *s);
-
-ROAM_EXPORT void roam_session_set_user_data(roam_session *s, void *user_data);
-ROAM_EXPORT void *roam_session_get_user_data(const roam_session *s);
-ROAM_EXPORT roam_runtime *roam_session_runtime(const roam_session *s);
-/* A roam_session_state value. */
-ROAM_EXPORT int roam_session_state(const roam_session *s);
-/* ROAM_ROLE_INITIATOR or ROAM_ROLE_ACCEPTOR. */
-ROAM_EXPORT int roam_session_role(const roam_session *s);
-/* Our session parity once established (ROAM_ESTATE before). */
-ROAM_EXPORT int roam_session_parity(const roam_session *s);
-/* Why the session ended: the error code (0 for an orderly end, ROAM_ESTATE
- * while running) and a readable reason ("" while running). The reason
- * string lives as long as the session handle. */
-ROAM_EXPORT int roam_session_error(const roam_session *s);
-ROAM_EXPORT const char *roam_session_last_error(const roam_session *s);
-/* The root connection (id 0), once the handshake is done (ROAM_ESTATE
- * before). The same handle every time. */
-ROAM_EXPORT int roam_session_root(roam_session *s, roam_conn **out);
-/* Sends a Ping now; its Pong is reported to the pong callback with the
- * round trip. *nonce (may be NULL) receives the Ping's nonce. */
-ROAM_EXPORT int roam_session_ping(roam_session *s, uint64_t *nonce);
-/* Bytes queued or being written to the transport. */
-ROAM_EXPORT size_t roam_session_outbound_backlog(const roam_session *s);
-
-/* Counters for roam_session_stat(). */
-enum roam_stat {
-  ROAM_STAT_FRAMES_IN = 0,
-  ROAM_STAT_FRAMES_OUT = 1,
-  ROAM_STAT_BYTES_IN = 2,
-  ROAM_STAT_BYTES_OUT = 3,
-  ROAM_STAT_DROPPED_MESSAGES = 4, /* for unknown or pending connections */
-  ROAM_STAT_PINGS_SENT = 5,
-  ROAM_STAT_PONGS_SENT = 6,
-  ROAM_STAT_OPEN_CONNECTIONS = 7  /* virtual ones, pending included */
-};
-ROAM_EXPORT int roam_session_stat(const roam_session *s, int which, uint64_t *value);
-
-/* Opens a virtual connection. parity: the parity we use for request and
- * channel ids on it (ROAM_PARITY_DEFAULT = our session parity); the peer
- * should answer with the other. The connection is PENDING until the open
- * callback reports the answer. `conn_user_data` is set on the new handle. */
-ROAM_EXPORT int roam_session_open(roam_session *s, int parity, uint32_t max_concurrent_requests,
-                                  const roam_metadata *md, void *conn_user_data,
-                                  roam_conn **out);
-
-/* ---- Session callbacks ---------------------------------------------------- */
 
 /* Handshake finished: status 0 (peer_md = the peer's Hello/HelloYourself
  * metadata; the root connection now exists) or a negative code (the
@@ -402,49 +368,48 @@ typedef void (*roam_session_end_cb)(roam_session *s, void *user_data, int error,
 /* The peer opens a virtual connection. Decide with roam_conn_accept() or
  * roam_conn_reject(), now or later. Without this callback every inbound
  * open is rejected (as roam-core does without an acceptor). */
-typedef void (*roam_inbound_open_cb)(roam_conn *conn, void *user_data,
+typedef void (*roam_inbound_open_cb)(roam_session *s, void *user_data, roam_conn *conn,
                                      const roam_metadata *md);
 /* Answer to roam_session_open(): status 0 = accepted (md: the peer's accept
  * metadata), ROAM_EREJECTED (md: the peer's reject metadata), or another
- * code if it never got an answer (md NULL). On failure the handle is gone
- * when this returns. */
-typedef void (*roam_open_cb)(roam_conn *conn, void *user_data, int status,
-                             const roam_metadata *md);
+ * code if it never got an answer (md NULL). On failure this is the
+ * connection's final callback: the handle is gone when it returns. */
+typedef void (*roam_open_result_cb)(roam_session *s, void *user_data, roam_conn *conn,
+                                    int status, const roam_metadata *md);
 
 enum roam_close_origin {
   ROAM_CLOSE_LOCAL = 0,   /* roam_conn_close() / roam_conn_release() */
   ROAM_CLOSE_REMOTE = 1,  /* the peer sent ConnectionClose (md: its metadata) */
   ROAM_CLOSE_SESSION = 2  /* the session ended (reason: its error) */
 };
-/* A connection that was open (or pending our decision) is gone. reason is 0
- * for a plain close. The handle is invalid when this returns. */
-typedef void (*roam_conn_closed_cb)(roam_conn *conn, void *user_data, int origin, int reason,
-                                    const roam_metadata *md);
-
-enum roam_request_kind {
-  ROAM_REQUEST_CALL = 0,
-  ROAM_REQUEST_RESPONSE = 1,
-  ROAM_REQUEST_CANCEL = 2
-};
-/* A request message on an open connection. method_id is for CALL;
- * channels for CALL and RESPONSE; payload is the args (CALL) or the
- * postcard-encoded Result (RESPONSE), empty for CANCEL. */
-typedef void (*roam_request_cb)(roam_conn *conn, void *user_data, int kind, uint64_t request_id,
-                                uint64_t method_id, const uint64_t *channels, size_t channel_count,
-                                const roam_metadata *md, const uint8_t *payload,
-                                size_t payload_len);
-
-enum roam_channel_kind {
-  ROAM_CHANNEL_ITEM = 0,
-  ROAM_CHANNEL_CLOSE = 1,
-  ROAM_CHANNEL_RESET = 2,
-  ROAM_CHANNEL_GRANT_CREDIT = 3
-};
-/* A channel message on an open connection: payload for ITEM, md for
- * CLOSE/RESET, additional for GRANT_CREDIT. */
-typedef void (*roam_channel_cb)(roam_conn *conn, void *user_data, int kind, uint64_t channel_id,
-                                const roam_metadata *md, const uint8_t *payload,
-                                size_t payload_len, uint32_t additional);
+/* A connection that was open (or pending our decision) is gone: every call,
+ * served request and channel on it has ended before this. reason is 0 for
+ * a plain close (ROAM_ENOMEM: closed, but its metadata could not be kept).
+ * The connection's final callback: the handle is invalid when this
+ * returns. */
+typedef void (*roam_conn_closed_cb)(roam_session *s, void *user_data, roam_conn *conn,
+                                    int origin, int reason, const roam_metadata *md);
+/* A call to serve, request `request_id` on `conn`. Answer exactly once, now
+ * or later, with roam_reply_ok / _user_error / _fail, or give up with
+ * roam_reply_release (Cancelled goes out, as roam-core does for a dropped
+ * reply). `channels` are the channel ids the arguments carry, in the
+ * method's order: bind the ones you use (roam_conn_channel_bind) before
+ * answering. Calls beyond the max_concurrent_requests we advertised are
+ * answered Cancelled without reaching this callback. Without it, calls are
+ * answered UnknownMethod. */
+typedef void (*roam_serve_cb)(roam_session *s, void *user_data, roam_conn *conn,
+                              uint64_t request_id, uint64_t method_id, const uint64_t *channels,
+                              size_t channel_count, const roam_metadata *md, const uint8_t *args,
+                              size_t args_len);
+/* The caller cancelled request `request_id` we are serving (the Cancelled
+ * response has gone out already): still release it (or answer: the answer
+ * is dropped with ROAM_ECANCELLED); until then it counts against our
+ * max_concurrent_requests. Also called for every request still unanswered
+ * when its connection goes away, before the connection's closed callback
+ * (answers then return ROAM_ECLOSED). Not called for requests answered
+ * already. */
+typedef void (*roam_serve_cancelled_cb)(roam_session *s, void *user_data, roam_conn *conn,
+                                        uint64_t request_id);
 /* A Pong answered one of our Pings (keepalive or roam_session_ping). */
 typedef void (*roam_pong_cb)(roam_session *s, void *user_data, uint64_t nonce, uint64_t rtt_us);
 /* No Pong before the keepalive deadline; the session ends right after
@@ -454,33 +419,11 @@ typedef void (*roam_keepalive_timeout_cb)(roam_session *s, void *user_data);
  * returned ROAM_EAGAIN: send again. */
 typedef void (*roam_writable_cb)(roam_session *s, void *user_data);
 
-ROAM_EXPORT int roam_session_on_handshake(roam_session *s, roam_handshake_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_end(roam_session *s, roam_session_end_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_inbound_open(roam_session *s, roam_inbound_open_cb cb,
-                                             void *user_data);
-ROAM_EXPORT int roam_session_on_open(roam_session *s, roam_open_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_conn_closed(roam_session *s, roam_conn_closed_cb cb,
-                                            void *user_data);
-ROAM_EXPORT int roam_session_on_request(roam_session *s, roam_request_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_channel(roam_session *s, roam_channel_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_pong(roam_session *s, roam_pong_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_keepalive_timeout(roam_session *s, roam_keepalive_timeout_cb cb,
-                                                  void *user_data);
-ROAM_EXPORT int roam_session_on_writable(roam_session *s, roam_writable_cb cb, void *user_data);
-
-/* ---- Frame tracing -------------------------------------------------------- */
-/*
- * One event per message the session decodes (IN) or queues to send (OUT),
- * to see what crosses the wire when two implementations disagree. Events
- * follow the rules of every other callback: on the loop thread, in order,
- * never inside a libroam call (the OUT event of a message your call
- * queued, a Ping from roam_session_ping(), comes after the call returns).
- * An IN event comes before the callbacks its message causes (the request
- * callback of a Call). An OUT event means queued: the bytes are written
- * at the end of the loop turn. An initiator queues its Hello as it is
- * created: register the trace callback right after creation to see it.
- * While no trace callback is set, tracing costs nothing.
- */
+/* Frame tracing: one event per message the session decodes (IN) or queues
+ * to send (OUT), to see what crosses the wire when two implementations
+ * disagree. An IN event comes before the callbacks its message causes; an
+ * OUT event means queued (the bytes are written at the end of the loop
+ * turn). While no trace callback is set, tracing costs nothing. */
 enum roam_trace_direction {
   ROAM_TRACE_IN = 0,  /* received and decoded */
   ROAM_TRACE_OUT = 1  /* queued to send */
@@ -499,18 +442,153 @@ enum roam_message_kind {
   ROAM_MSG_PING = 9,
   ROAM_MSG_PONG = 10
 };
+/* The kinds of a Request message, by wire discriminant. */
+enum roam_request_kind {
+  ROAM_REQUEST_CALL = 0,
+  ROAM_REQUEST_RESPONSE = 1,
+  ROAM_REQUEST_CANCEL = 2
+};
+/* The kinds of a Channel message, by wire discriminant. */
+enum roam_channel_kind {
+  ROAM_CHANNEL_ITEM = 0,
+  ROAM_CHANNEL_CLOSE = 1,
+  ROAM_CHANNEL_RESET = 2,
+  ROAM_CHANNEL_GRANT_CREDIT = 3
+};
 /* direction: a roam_trace_direction. conn_id: the message's connection.
  * message_kind: a roam_message_kind. sub_kind: for REQUEST a
  * roam_request_kind, for CHANNEL a roam_channel_kind, else -1. id: the
  * request id (REQUEST), channel id (CHANNEL) or nonce (PING, PONG), else
  * 0. frame_size: the encoded message in bytes, as the frame's length
- * prefix says (the 4-byte prefix itself not counted). */
+ * prefix says (the 4-byte prefix itself not counted). An initiator's
+ * Hello is traced too (it is queued when the session starts, after the
+ * constructor returns). */
 typedef void (*roam_trace_cb)(roam_session *s, void *user_data, int direction, uint64_t conn_id,
                               int message_kind, int sub_kind, uint64_t id, size_t frame_size);
-/* NULL cb turns tracing off. */
-ROAM_EXPORT int roam_session_on_trace(roam_session *s, roam_trace_cb cb, void *user_data);
 /* "Hello", "HelloYourself", … "Pong" (static); "unknown" for other values. */
 ROAM_EXPORT const char *roam_message_kind_name(int kind);
+
+ROAM_EXPORT int roam_callbacks_new(roam_callbacks **out);
+ROAM_EXPORT void roam_callbacks_free(roam_callbacks *cbs);
+/* Each setter replaces one entry; NULL clears it. ROAM_EINVAL for a NULL
+ * table. */
+ROAM_EXPORT int roam_callbacks_set_handshake(roam_callbacks *cbs, roam_handshake_cb cb);
+ROAM_EXPORT int roam_callbacks_set_session_end(roam_callbacks *cbs, roam_session_end_cb cb);
+ROAM_EXPORT int roam_callbacks_set_inbound_open(roam_callbacks *cbs, roam_inbound_open_cb cb);
+ROAM_EXPORT int roam_callbacks_set_open_result(roam_callbacks *cbs, roam_open_result_cb cb);
+ROAM_EXPORT int roam_callbacks_set_conn_closed(roam_callbacks *cbs, roam_conn_closed_cb cb);
+ROAM_EXPORT int roam_callbacks_set_serve(roam_callbacks *cbs, roam_serve_cb cb);
+ROAM_EXPORT int roam_callbacks_set_serve_cancelled(roam_callbacks *cbs,
+                                                   roam_serve_cancelled_cb cb);
+ROAM_EXPORT int roam_callbacks_set_pong(roam_callbacks *cbs, roam_pong_cb cb);
+ROAM_EXPORT int roam_callbacks_set_keepalive_timeout(roam_callbacks *cbs,
+                                                     roam_keepalive_timeout_cb cb);
+ROAM_EXPORT int roam_callbacks_set_writable(roam_callbacks *cbs, roam_writable_cb cb);
+ROAM_EXPORT int roam_callbacks_set_trace(roam_callbacks *cbs, roam_trace_cb cb);
+
+/* ==== Sessions ============================================================ */
+/*
+ * A session is one transport carrying the roam protocol. Create it by
+ * connecting, accepting from a listener, adopting a connected socket, as
+ * an in-process pair, or on your own transport (next section). Each
+ * constructor takes the callbacks table and the session's user_data; no
+ * I/O and no callback happens before control returns to the loop.
+ *
+ * Lifetime: every session you get must be closed with roam_session_close()
+ * (also after it ended by itself); its close callback is the last callback
+ * for it and its connections.
+ */
+enum roam_session_state {
+  ROAM_SESSION_CONNECTING = 1,  /* resolving / connecting the transport */
+  ROAM_SESSION_HANDSHAKING = 2,
+  ROAM_SESSION_ESTABLISHED = 3,
+  ROAM_SESSION_ENDED = 4,       /* over; see roam_session_last_error() */
+  ROAM_SESSION_CLOSING = 5      /* roam_session_close() called */
+};
+
+/* Connects to "tcp://HOST:PORT" (IPv4, [IPv6] or a name) or "unix:PATH"
+ * ("unix:///abs/path" also works). Returns at once; the session is
+ * CONNECTING. A connect failure ends it (handshake callback with ROAM_EIO,
+ * then the end callback). */
+ROAM_EXPORT int roam_session_connect(roam_runtime *rt, const char *address,
+                                     const roam_options *opts, const roam_callbacks *cbs,
+                                     void *user_data, roam_session **out);
+/* Takes over an already connected socket fd (TCP or Unix). The session owns
+ * and closes it (also when this fails). */
+ROAM_EXPORT int roam_session_adopt_fd(roam_runtime *rt, int fd, const roam_options *opts,
+                                      const roam_callbacks *cbs, void *user_data,
+                                      roam_session **out);
+/* Takes over a connected, initialized uv_stream_t on the runtime's loop.
+ * The session stops, and uv_close()s, the stream; its memory must stay
+ * valid until the session's close callback. */
+ROAM_EXPORT int roam_session_adopt_stream(roam_runtime *rt, struct uv_stream_s *stream,
+                                          const roam_options *opts, const roam_callbacks *cbs,
+                                          void *user_data, roam_session **out);
+/* Two sessions joined by an in-process socket pair: `a` the initiator, `b`
+ * the acceptor (unless their options say otherwise). */
+ROAM_EXPORT int roam_session_pair(roam_runtime *rt, const roam_options *a_opts,
+                                  const roam_callbacks *a_cbs, void *a_user_data,
+                                  const roam_options *b_opts, const roam_callbacks *b_cbs,
+                                  void *b_user_data, roam_session **a, roam_session **b);
+
+/* Ends the session at once if still running (every connection gets its
+ * closed callback, then the end callback), flushes what is queued, closes
+ * the transport, then calls close_cb. NULL close_cb is allowed. Calling it
+ * twice is ROAM_ESTATE. */
+typedef void (*roam_session_close_cb)(roam_session *s, void *user_data);
+ROAM_EXPORT int roam_session_close(roam_session *s, roam_session_close_cb close_cb,
+                                   void *user_data);
+/* Ends the session now (connections closed, end callback with
+ * ROAM_ESHUTDOWN) without freeing the handle. */
+ROAM_EXPORT int roam_session_shutdown(roam_session *s);
+
+ROAM_EXPORT void roam_session_set_user_data(roam_session *s, void *user_data);
+ROAM_EXPORT void *roam_session_get_user_data(const roam_session *s);
+/* NULL for a session on your own transport. */
+ROAM_EXPORT roam_runtime *roam_session_runtime(const roam_session *s);
+/* A roam_session_state value. */
+ROAM_EXPORT int roam_session_state(const roam_session *s);
+/* ROAM_ROLE_INITIATOR or ROAM_ROLE_ACCEPTOR. */
+ROAM_EXPORT int roam_session_role(const roam_session *s);
+/* Our session parity (ROAM_PARITY_ODD or _EVEN) once established
+ * (ROAM_ESTATE before). */
+ROAM_EXPORT int roam_session_parity(const roam_session *s);
+/* Why the session ended: *error gets the code (0 for an orderly end);
+ * ROAM_ESTATE while it is running. */
+ROAM_EXPORT int roam_session_error(const roam_session *s, int *error);
+/* The readable reason it ended ("" while running). Lives as long as the
+ * session handle. */
+ROAM_EXPORT const char *roam_session_last_error(const roam_session *s);
+/* The root connection (id 0), once the handshake is done (ROAM_ESTATE
+ * before). The same handle every time. */
+ROAM_EXPORT int roam_session_root(roam_session *s, roam_conn **out);
+/* Sends a Ping now; its Pong is reported to the pong callback with the
+ * round trip. *nonce (may be NULL) receives the Ping's nonce. */
+ROAM_EXPORT int roam_session_ping(roam_session *s, uint64_t *nonce);
+/* Bytes queued or being written to the transport. */
+ROAM_EXPORT int roam_session_outbound_backlog(const roam_session *s, size_t *bytes);
+
+/* Counters for roam_session_stat(). */
+enum roam_stat {
+  ROAM_STAT_FRAMES_IN = 0,
+  ROAM_STAT_FRAMES_OUT = 1,
+  ROAM_STAT_BYTES_IN = 2,
+  ROAM_STAT_BYTES_OUT = 3,
+  ROAM_STAT_DROPPED_MESSAGES = 4, /* for unknown or pending connections */
+  ROAM_STAT_PINGS_SENT = 5,
+  ROAM_STAT_PONGS_SENT = 6,
+  ROAM_STAT_OPEN_CONNECTIONS = 7  /* virtual ones, pending included */
+};
+ROAM_EXPORT int roam_session_stat(const roam_session *s, int which, uint64_t *value);
+
+/* Opens a virtual connection. parity: the parity we use for request and
+ * channel ids on it (0 = our session parity); the peer answers with the
+ * other. max_concurrent_requests: what we advertise (0 = 64). The
+ * connection is PENDING until the open-result callback reports the
+ * answer. `conn_user_data` is set on the new handle. */
+ROAM_EXPORT int roam_session_open(roam_session *s, int parity, uint32_t max_concurrent_requests,
+                                  const roam_metadata *md, void *conn_user_data,
+                                  roam_conn **out);
 
 /* ==== Bring your own transport ============================================= */
 /*
@@ -529,9 +607,8 @@ ROAM_EXPORT const char *roam_message_kind_name(int kind);
  *     callbacks waiting to run: then the deadline is "now").
  * Callbacks of such a session run only inside roam_session_receive(),
  * roam_session_receive_eof() and roam_session_tick(). Those your own calls
- * cause (a closed callback after roam_conn_close()) wait for the next of
- * them. Everything else (options, callbacks, connections, calls, channels)
- * works as for any session; roam_session_runtime() is NULL.
+ * cause wait for the next of them. Everything else works as for any
+ * session; roam_session_runtime() is NULL.
  * Closing: roam_session_close() as usual; keep writing pending output until
  * roam_session_pending_output() says ROAM_ECLOSED (the roam side is done:
  * close your transport), then call roam_session_tick(): the close callback
@@ -539,8 +616,8 @@ ROAM_EXPORT const char *roam_message_kind_name(int kind);
  */
 /* A session on your transport. Role: initiator unless the options say
  * otherwise (an initiator's Hello is pending output at once). */
-ROAM_EXPORT int roam_session_new_custom(const roam_options *opts, uint64_t now_us,
-                                        roam_session **out);
+ROAM_EXPORT int roam_session_new_custom(const roam_options *opts, const roam_callbacks *cbs,
+                                        void *user_data, uint64_t now_us, roam_session **out);
 /* Bytes read from your transport, in any split. ROAM_EAGAIN: the session
  * does not read now (a connection it proxies into is congested); feed them
  * again later. ROAM_ECLOSED: the roam side is done. ROAM_EINVAL: not a
@@ -564,8 +641,10 @@ ROAM_EXPORT int roam_session_tick(roam_session *s, uint64_t now_us);
 /* ==== Connections ========================================================= */
 /*
  * The root (id 0) and virtual connections. Handles are owned by the session.
- * A handle ends with exactly one of: its closed callback, a failed open
- * callback, or your own roam_conn_reject() (invalid once that returns).
+ * A handle ends with exactly one final callback: its closed callback, or a
+ * failed open-result callback; or with your own roam_conn_reject() (the
+ * handle is invalid once that returns). Between the moment a connection
+ * closes and its final callback, functions on it return ROAM_ECLOSED.
  */
 enum roam_conn_state {
   ROAM_CONN_PENDING_OUTBOUND = 1, /* we opened it, no answer yet */
@@ -574,7 +653,8 @@ enum roam_conn_state {
   ROAM_CONN_CLOSED = 4            /* its final callback is queued */
 };
 
-ROAM_EXPORT uint64_t roam_conn_id(const roam_conn *conn);
+ROAM_EXPORT int roam_conn_id(const roam_conn *conn, uint64_t *id);
+/* A roam_conn_state value. */
 ROAM_EXPORT int roam_conn_state(const roam_conn *conn);
 ROAM_EXPORT roam_session *roam_conn_session(const roam_conn *conn);
 ROAM_EXPORT void roam_conn_set_user_data(roam_conn *conn, void *user_data);
@@ -586,15 +666,16 @@ ROAM_EXPORT int roam_conn_local_settings(const roam_conn *conn, int *parity,
 ROAM_EXPORT int roam_conn_peer_settings(const roam_conn *conn, int *parity,
                                         uint32_t *max_concurrent_requests);
 
-/* Accepts a pending inbound open with our settings (parity
- * ROAM_PARITY_DEFAULT = the opposite of the opener's) and metadata. */
+/* Accepts a pending inbound open with our settings (parity 0 = the
+ * opposite of the opener's; max_concurrent_requests 0 = 64) and
+ * metadata. */
 ROAM_EXPORT int roam_conn_accept(roam_conn *conn, int parity, uint32_t max_concurrent_requests,
                                  const roam_metadata *md);
 /* Rejects a pending inbound open; the handle is invalid afterwards. */
 ROAM_EXPORT int roam_conn_reject(roam_conn *conn, const roam_metadata *md);
 /* Closes a virtual connection (open, or pending outbound: its open then
- * fails with ROAM_ECLOSED). ROAM_EROOT for the root. The closed (or open)
- * callback follows later. */
+ * fails with ROAM_ECLOSED). ROAM_EROOT for the root. The closed (or open
+ * result) callback follows later. */
 ROAM_EXPORT int roam_conn_close(roam_conn *conn, const roam_metadata *md);
 /* "I am done with this connection" (roam-core's last caller drop): a
  * virtual connection is closed with empty metadata; the root is closed
@@ -602,178 +683,143 @@ ROAM_EXPORT int roam_conn_close(roam_conn *conn, const roam_metadata *md);
  * connection remains. The root keeps serving inbound requests meanwhile. */
 ROAM_EXPORT int roam_conn_release(roam_conn *conn);
 
-/* Raw protocol messages (the RPC helpers build on these). ROAM_EAGAIN when
- * the outbound backlog is above the soft limit; ROAM_ESTATE before the
- * connection is open. channels may be NULL when channel_count is 0. */
-ROAM_EXPORT int roam_conn_send_request(roam_conn *conn, int kind, uint64_t request_id,
-                                       uint64_t method_id, const uint64_t *channels,
-                                       size_t channel_count, const roam_metadata *md,
-                                       const void *payload, size_t payload_len);
-ROAM_EXPORT int roam_conn_send_channel(roam_conn *conn, int kind, uint64_t channel_id,
-                                       const roam_metadata *md, const void *payload,
-                                       size_t payload_len, uint32_t additional);
-
 /* ==== Calls ================================================================ */
 /*
  * RPC on a connection (roam-core's Driver): request ids from the
  * connection's parity, at most the peer's max_concurrent_requests calls in
  * flight (ROAM_EAGAIN past it, never a protocol violation), exactly one
- * completion per call, exactly one response per served call.
+ * completion per call, exactly one answer per served request.
  *
- * Arguments and results are opaque postcard bytes: libroam frames and
- * routes them, your code (or a generated binding) encodes and decodes
- * them. Responses carry Result<T, RoamError<E>>; libroam unwraps that
- * envelope for you (the status of the response callback) and wraps it for
- * roam_reply_ok() / roam_reply_user_error().
+ * Arguments and results are postcard bytes: libroam frames and routes
+ * them, your code (or a typed layer) encodes and decodes them. Responses
+ * carry Result<T, RoamError<E>>; libroam unwraps that envelope for you
+ * (the status of the response callback) and wraps it for roam_reply_ok()
+ * and roam_reply_user_error().
  */
-typedef struct roam_call roam_call;
-typedef struct roam_reply roam_reply;
-typedef struct roam_channel roam_channel;
 
-/* Exactly once per call. status and value:
+/* Exactly once per call; the call's final callback. status and value:
  *   ROAM_OK               value = the returned T (postcard)
  *   ROAM_EUSER            value = the method's error E (postcard)
  *   ROAM_EUNKNOWNMETHOD, ROAM_EINVALIDPAYLOAD
  *   ROAM_ECANCELLED       the peer cancelled it, or you did (roam_call_cancel)
  *   ROAM_EPROTO           the response was not a Result (value = its bytes)
+ *   ROAM_ENOMEM           a response came but could not be kept (out of
+ *                         memory; value empty)
  *   other codes           no response will come: the connection or session
  *                         went away (ROAM_ECLOSED, ROAM_EEOF, ROAM_ESHUTDOWN…)
- * md is the response's metadata (NULL without a response). The call handle
- * is gone when this returns. */
-typedef void (*roam_response_cb)(roam_call *call, void *user_data, int status,
-                                 const roam_metadata *md, const uint8_t *value,
+ * md is the response's metadata (NULL without a response). */
+typedef void (*roam_response_cb)(roam_conn *conn, void *user_data, uint64_t request_id,
+                                 int status, const roam_metadata *md, const uint8_t *value,
                                  size_t value_len);
 
-/* Calls method_id with postcard-encoded args. ROAM_EAGAIN when the peer's
- * limit of calls in flight is reached or the session's outbound backlog is
- * above its soft limit (retry after a completion or the writable
- * callback). *out (may be NULL) receives the call handle. */
-ROAM_EXPORT int roam_conn_call(roam_conn *conn, uint64_t method_id, const roam_metadata *md,
-                               const void *args, size_t args_len, roam_response_cb cb,
-                               void *user_data, roam_call **out);
-/* The same, listing the channel ids the arguments carry (from
- * roam_conn_channel_open), in the order the method's signature has them. */
-ROAM_EXPORT int roam_conn_call_with_channels(roam_conn *conn, uint64_t method_id,
-                                             const uint64_t *channels, size_t channel_count,
-                                             const roam_metadata *md, const void *args,
-                                             size_t args_len, roam_response_cb cb,
-                                             void *user_data, roam_call **out);
+/* Calls method_id with postcard-encoded args; `channels` lists the channel
+ * ids the arguments carry (from roam_conn_channel_open), in the order the
+ * method's signature has them (NULL when channel_count is 0). ROAM_EAGAIN
+ * when the peer's limit of calls in flight is reached or the session's
+ * outbound backlog is above its soft limit (retry after a completion or
+ * the writable callback). *request_id (may be NULL) receives the call's
+ * id, which addresses it from then on. */
+ROAM_EXPORT int roam_conn_call(roam_conn *conn, uint64_t method_id, const uint64_t *channels,
+                               size_t channel_count, const roam_metadata *md, const void *args,
+                               size_t args_len, roam_response_cb cb, void *user_data,
+                               uint64_t *request_id);
 /* Sends Cancel; the call completes with ROAM_ECANCELLED (after this
- * returns). A response that still arrives is dropped. */
-ROAM_EXPORT int roam_call_cancel(roam_call *call, const roam_metadata *md);
-ROAM_EXPORT uint64_t roam_call_request_id(const roam_call *call);
-ROAM_EXPORT roam_conn *roam_call_conn(const roam_call *call);
+ * returns). A response that still arrives is dropped. ROAM_ENOTFOUND if no
+ * such call is in flight (it completed, or was cancelled already). */
+ROAM_EXPORT int roam_call_cancel(roam_conn *conn, uint64_t request_id, const roam_metadata *md);
 
 /* ---- Serving ---------------------------------------------------------------- */
-
-/* A call to serve. Answer exactly once through `reply`, now or later:
- * roam_reply_ok / _user_error / _fail / _send, or roam_reply_release (which
- * answers Cancelled if nothing was sent, as roam-core does for a dropped
- * reply). Calls beyond the max_concurrent_requests we advertised are
- * answered Cancelled without reaching this callback. */
-typedef void (*roam_call_cb)(roam_conn *conn, void *user_data, roam_reply *reply,
-                             uint64_t method_id, const uint64_t *channels, size_t channel_count,
-                             const roam_metadata *md, const uint8_t *args, size_t args_len);
-/* The caller cancelled a call we are serving (the Cancelled response has
- * gone out already), or its connection went away. The reply handle stays
- * yours: finish with it as usual (sends then fail with ROAM_ECANCELLED or
- * ROAM_ECLOSED). */
-typedef void (*roam_call_cancelled_cb)(roam_reply *reply, void *user_data);
-
-/* Serves calls on every connection of the session that has no handler of
- * its own. Without any handler, calls are answered UnknownMethod (unless
- * a raw request callback takes them). */
-ROAM_EXPORT int roam_session_on_call(roam_session *s, roam_call_cb cb, void *user_data);
-/* Serves calls on this connection only (NULL: back to the session's). */
-ROAM_EXPORT int roam_conn_serve(roam_conn *conn, roam_call_cb cb, void *user_data);
-ROAM_EXPORT int roam_session_on_call_cancelled(roam_session *s, roam_call_cancelled_cb cb,
-                                               void *user_data);
-
-/* Each of these answers the call and frees the reply handle, whatever it
- * returns. ROAM_ECANCELLED: the caller had cancelled (a Cancelled response
- * went out instead). ROAM_ECLOSED: the connection is gone. ROAM_EINVAL: bad
- * arguments (Cancelled went out, as with roam_reply_release). */
+/*
+ * Requests arrive at the serve callback of the session's table. Each of
+ * these answers request `request_id` of `conn` and ends it, whatever they
+ * return: ROAM_ECANCELLED (the caller had cancelled: a Cancelled response
+ * went out instead), ROAM_ECLOSED (the connection is gone), ROAM_EINVAL
+ * (bad arguments: Cancelled went out, as with roam_reply_release),
+ * ROAM_ENOTFOUND (no such request waits for an answer: answered already,
+ * or never served).
+ */
 /* Ok(value): value is the postcard of T. */
-ROAM_EXPORT int roam_reply_ok(roam_reply *reply, const roam_metadata *md, const void *value,
-                              size_t value_len);
+ROAM_EXPORT int roam_reply_ok(roam_conn *conn, uint64_t request_id, const roam_metadata *md,
+                              const void *value, size_t value_len);
 /* Err(User(error)): error is the postcard of the method's E. */
-ROAM_EXPORT int roam_reply_user_error(roam_reply *reply, const roam_metadata *md,
-                                      const void *error, size_t error_len);
+ROAM_EXPORT int roam_reply_user_error(roam_conn *conn, uint64_t request_id,
+                                      const roam_metadata *md, const void *error,
+                                      size_t error_len);
 /* Err(UnknownMethod / InvalidPayload / Cancelled): code is
  * ROAM_EUNKNOWNMETHOD, ROAM_EINVALIDPAYLOAD or ROAM_ECANCELLED. */
-ROAM_EXPORT int roam_reply_fail(roam_reply *reply, int code);
-/* A complete response payload (a postcard Result) as is. */
-ROAM_EXPORT int roam_reply_send(roam_reply *reply, const roam_metadata *md, const void *ret,
-                                size_t ret_len);
+ROAM_EXPORT int roam_reply_fail(roam_conn *conn, uint64_t request_id, int code,
+                                const roam_metadata *md);
 /* No answer will come: Cancelled goes out if nothing was sent. */
-ROAM_EXPORT int roam_reply_release(roam_reply *reply);
-ROAM_EXPORT uint64_t roam_reply_request_id(const roam_reply *reply);
-ROAM_EXPORT uint64_t roam_reply_method_id(const roam_reply *reply);
-/* The connection, or NULL once it is gone. */
-ROAM_EXPORT roam_conn *roam_reply_conn(const roam_reply *reply);
-ROAM_EXPORT void roam_reply_set_user_data(roam_reply *reply, void *user_data);
-ROAM_EXPORT void *roam_reply_get_user_data(const roam_reply *reply);
+ROAM_EXPORT int roam_reply_release(roam_conn *conn, uint64_t request_id);
 
 /* ==== Channels ============================================================= */
 /*
  * One-way streams of items that travel alongside a call (Tx<T>/Rx<T> in a
  * roam method's arguments). The caller creates them with
  * roam_conn_channel_open and lists their ids in the call; the server binds
- * the ids it receives with roam_conn_channel_bind. Flow control is roam's
- * item credit: the sender starts with `initial_credit` (the N of Tx<T, N>,
- * 16 by default) and never exceeds it; libroam queues up to 64 items per
- * channel beyond that and then says ROAM_EAGAIN until the writable
- * callback. The receiver grants credit back as items are delivered
- * (automatically, or with roam_channel_grant in manual mode).
+ * the ids it receives with roam_conn_channel_bind. Either way the channel's
+ * callbacks and user_data are given there. Flow control is roam's item
+ * credit: the sender starts with `initial_credit` (the N of Tx<T, N>; 0 =
+ * 16) and never exceeds it; libroam queues up to 64 items per channel
+ * beyond that and then says ROAM_EAGAIN until the writable callback. The
+ * receiver grants credit back as items are delivered (automatically, or
+ * with roam_channel_grant in manual mode).
  *
- * A channel handle ends with exactly one end callback; it is gone after.
+ * A channel ends with exactly one end callback, its final one; its id then
+ * answers ROAM_ENOTFOUND. An operation for the other direction (sending
+ * on a receiving channel, granting on a sending one, asking a receiving
+ * one for its credit) is ROAM_EINVAL.
  */
 enum roam_channel_direction {
-  ROAM_CHANNEL_SEND = 0,    /* we send items (a Tx on our side) */
-  ROAM_CHANNEL_RECEIVE = 1  /* we receive items (an Rx on our side) */
+  ROAM_CHANNEL_SEND = 1,    /* we send items (a Tx on our side) */
+  ROAM_CHANNEL_RECEIVE = 2  /* we receive items (an Rx on our side) */
 };
 #define ROAM_DEFAULT_CHANNEL_CREDIT 16
 
-typedef void (*roam_channel_item_cb)(roam_channel *ch, void *user_data, const uint8_t *item,
-                                     size_t item_len);
-/* reason: 0 = closed (by the sender, or our own close went out),
- * ROAM_ERESET = reset (by the receiver), else the connection's end. */
-typedef void (*roam_channel_end_cb)(roam_channel *ch, void *user_data, int reason,
-                                    const roam_metadata *md);
-/* A send that got ROAM_EAGAIN can be retried. */
-typedef void (*roam_channel_writable_cb)(roam_channel *ch, void *user_data);
+/* An item arrived (receiving channels). */
+typedef void (*roam_channel_item_cb)(roam_conn *conn, uint64_t channel_id, void *user_data,
+                                     const uint8_t *item, size_t item_len);
+/* The channel is over. reason: 0 = closed (by the sender, or our own close
+ * went out), ROAM_ERESET = reset (by the receiver), ROAM_EPROTO = the peer
+ * broke its rules (items beyond credit), ROAM_ENOMEM = ended but its
+ * metadata could not be kept (md NULL), else the connection's end. */
+typedef void (*roam_channel_end_cb)(roam_conn *conn, uint64_t channel_id, void *user_data,
+                                    int reason, const roam_metadata *md);
+/* A send that got ROAM_EAGAIN can be retried (sending channels). */
+typedef void (*roam_channel_writable_cb)(roam_conn *conn, uint64_t channel_id, void *user_data);
 
-/* A new channel with an id of the connection's parity. */
+/* A new channel with an id of the connection's parity, written to
+ * *channel_id. direction is required (ROAM_EINVAL for 0). Any callback may
+ * be NULL. */
 ROAM_EXPORT int roam_conn_channel_open(roam_conn *conn, int direction, uint32_t initial_credit,
-                                       void *user_data, roam_channel **out);
-/* Takes up a channel id the peer allocated (from a call's channel list).
- * Items that arrived before are delivered (after this returns). */
+                                       roam_channel_item_cb on_item,
+                                       roam_channel_end_cb on_end,
+                                       roam_channel_writable_cb on_writable, void *user_data,
+                                       uint64_t *channel_id);
+/* Takes up a channel id the peer allocated (from a served request's channel
+ * list). Items that arrived before are delivered (after this returns).
+ * ROAM_ENOTFOUND: no request being served here named the id (or it was
+ * answered, or the channel ended); ROAM_ESTATE: bound already. */
 ROAM_EXPORT int roam_conn_channel_bind(roam_conn *conn, uint64_t channel_id, int direction,
-                                       uint32_t initial_credit, void *user_data,
-                                       roam_channel **out);
-ROAM_EXPORT uint64_t roam_channel_id(const roam_channel *ch);
-ROAM_EXPORT roam_conn *roam_channel_conn(const roam_channel *ch);
-ROAM_EXPORT void roam_channel_set_user_data(roam_channel *ch, void *user_data);
-ROAM_EXPORT void *roam_channel_get_user_data(const roam_channel *ch);
+                                       uint32_t initial_credit, roam_channel_item_cb on_item,
+                                       roam_channel_end_cb on_end,
+                                       roam_channel_writable_cb on_writable, void *user_data);
 /* Sends one item (postcard of T). ROAM_EAGAIN when the queue is full. */
-ROAM_EXPORT int roam_channel_send(roam_channel *ch, const void *item, size_t item_len);
+ROAM_EXPORT int roam_channel_send(roam_conn *conn, uint64_t channel_id, const void *item,
+                                  size_t item_len);
 /* Sender: no more items; Close goes out after the queued ones. */
-ROAM_EXPORT int roam_channel_close(roam_channel *ch, const roam_metadata *md);
+ROAM_EXPORT int roam_channel_close(roam_conn *conn, uint64_t channel_id,
+                                   const roam_metadata *md);
 /* Receiver: asks the sender to stop (Reset); the channel ends here. */
-ROAM_EXPORT int roam_channel_reset(roam_channel *ch, const roam_metadata *md);
+ROAM_EXPORT int roam_channel_reset(roam_conn *conn, uint64_t channel_id,
+                                   const roam_metadata *md);
 /* Receiver: take over granting credit (manual != 0) with roam_channel_grant. */
-ROAM_EXPORT int roam_channel_set_manual_credit(roam_channel *ch, int manual);
-ROAM_EXPORT int roam_channel_grant(roam_channel *ch, uint32_t additional);
+ROAM_EXPORT int roam_channel_set_manual_credit(roam_conn *conn, uint64_t channel_id, int manual);
+ROAM_EXPORT int roam_channel_grant(roam_conn *conn, uint64_t channel_id, uint32_t additional);
 /* Sender: items we may still send now; items waiting in the queue. */
-ROAM_EXPORT int roam_channel_credit(const roam_channel *ch);
-ROAM_EXPORT int roam_channel_queued(const roam_channel *ch);
-
-ROAM_EXPORT int roam_session_on_channel_item(roam_session *s, roam_channel_item_cb cb,
-                                             void *user_data);
-ROAM_EXPORT int roam_session_on_channel_end(roam_session *s, roam_channel_end_cb cb,
-                                            void *user_data);
-ROAM_EXPORT int roam_session_on_channel_writable(roam_session *s, roam_channel_writable_cb cb,
-                                                 void *user_data);
+ROAM_EXPORT int roam_channel_credit(const roam_conn *conn, uint64_t channel_id,
+                                    uint32_t *credit);
+ROAM_EXPORT int roam_channel_queued(const roam_conn *conn, uint64_t channel_id, size_t *queued);
 
 /* ==== Proxying ============================================================= */
 /*
@@ -792,19 +838,24 @@ ROAM_EXPORT int roam_conn_proxy(roam_conn *left, roam_conn *right);
 /*
  * Accepts transports on "tcp://HOST:PORT" (port 0 picks a free one) or
  * "unix:PATH" and makes a session of each (role: acceptor unless the
- * options say otherwise). The new session is handed to the callback before
- * it reads anything: register its callbacks there.
+ * options say otherwise), with the listener's callbacks table and, as its
+ * user_data, the listener's user_data (change it in the accept callback
+ * with roam_session_set_user_data). The accept callback runs before the
+ * session reads anything.
  */
 typedef void (*roam_accept_cb)(roam_listener *l, void *user_data, int status,
                                roam_session *s);
 typedef void (*roam_listener_close_cb)(roam_listener *l, void *user_data);
 
 ROAM_EXPORT int roam_listener_new(roam_runtime *rt, const char *address,
-                                  const roam_options *opts, roam_accept_cb cb, void *user_data,
+                                  const roam_options *opts, const roam_callbacks *cbs,
+                                  roam_accept_cb on_accept, void *user_data,
                                   roam_listener **out);
-/* The bound address, e.g. "tcp://127.0.0.1:40123", NUL-terminated into
- * buf. Returns the length, or ROAM_EINVAL if buf is too small. */
-ROAM_EXPORT int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len);
+/* The bound address, e.g. "tcp://127.0.0.1:40123", NUL-terminated into buf.
+ * *len: in, the size of buf; out, the address's length without the NUL.
+ * 0 on success; ROAM_ENOBUFS when buf is too small: *len is then the size
+ * needed (length + 1). */
+ROAM_EXPORT int roam_listener_address(const roam_listener *l, char *buf, size_t *len);
 /* The bound TCP port (ROAM_EINVAL for Unix listeners). */
 ROAM_EXPORT int roam_listener_port(const roam_listener *l);
 /* Counters for roam_listener_stat(). */

@@ -45,6 +45,12 @@ enum roam_error {
   ROAM_EUNKNOWNMETHOD = -23,  /* the peer has no such method */
   ROAM_EINVALIDPAYLOAD = -24, /* the peer could not decode the arguments */
 
+  /* Added in 1.0 */
+  ROAM_ENOBUFS = -25,    /* the buffer given is too small (the size needed
+                            is written back) */
+  ROAM_EINTERNAL = -26,  /* a failure inside libroam that is not the
+                            caller's or the peer's doing (a bug: report it) */
+
   /* Decoding errors: malformed bytes from the peer */
   ROAM_ETRUNCATED = -30, /* input ends inside a value */
   ROAM_EOVERLONG = -31,  /* varint longer than its type allows */

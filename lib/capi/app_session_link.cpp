@@ -56,32 +56,31 @@ void AppSessionLink::close(bool graceful) {
 }
 
 uint64_t AppSessionLink::next_deadline() const {
-  if (!deferred_.empty() || flush_requested_ || shut_done_ || (finished() && !close_reported_)) {
+  if (events_scheduled_ || flush_requested_ || shut_done_ || (finished() && !close_reported_)) {
     return now_;
   }
   return deadline_;
 }
 
-void AppSessionLink::run_deferred() {
-  // Work deferred by deferred work runs in the same pass, in order.
-  while (!deferred_.empty()) {
-    std::function<void()> fn = std::move(deferred_.front());
-    deferred_.pop_front();
-    fn();
+void AppSessionLink::run_scheduled_events() {
+  // Events scheduled while delivering are delivered in the same pass.
+  while (events_scheduled_) {
+    events_scheduled_ = false;
+    events_->deliver_events();
   }
 }
 
 bool AppSessionLink::run_due() {
-  run_deferred();
+  run_scheduled_events();
   if (deadline_ != kNever && now_ >= deadline_) {
     deadline_ = kNever;
     events_->on_deadline();
-    run_deferred();
+    run_scheduled_events();
   }
   if (finished() && !close_reported_) {
     close_reported_ = true;
     events_->on_transport_closed();
-    run_deferred();
+    run_scheduled_events();
   }
   if (shut_done_) {
     // The last thing: it frees the session, and this link with it.

@@ -50,11 +50,11 @@ class AppSessionLink final : public session::SessionLink {
   void arm_timer(uint64_t deadline_us) override { deadline_ = deadline_us; }
   void request_flush() override { flush_requested_ = true; }
   void cancel_flush() override { flush_requested_ = false; }
-  void defer(std::function<void()> fn) override { deferred_.push_back(std::move(fn)); }
+  void schedule_events() override { events_scheduled_ = true; }
   void shut(std::function<void()> done) override { shut_done_ = std::move(done); }
 
  private:
-  void run_deferred();
+  void run_scheduled_events();
 
   session::SessionLinkEvents *events_;
   uint64_t now_;
@@ -66,7 +66,7 @@ class AppSessionLink final : public session::SessionLink {
   bool close_reported_ = false;
   wire::ByteBuffer out_;
   size_t sent_ = 0;  // bytes of out_ the application took
-  std::deque<std::function<void()>> deferred_;
+  bool events_scheduled_ = false;
   std::function<void()> shut_done_;
 };
 

@@ -20,9 +20,7 @@ std::shared_ptr<std::vector<uint8_t>> keep_bytes(ByteView v) {
 
 }  // namespace
 
-roam_conn::~roam_conn() {
-  for (auto &kv : replies) kv.second->conn = nullptr;
-}
+void roam::capi::ConnFinalEvent::run() { conn->session->finish_conn(conn, status, nullptr); }
 
 void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
                              const roam::wire::ConnectionSettings &peer) {
@@ -37,8 +35,6 @@ void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
 
 void roam_conn::gone(int reason) {
   if (driver) driver->connection_gone(reason);
-  for (auto &kv : replies) kv.second->conn = nullptr;
-  replies.clear();
 }
 
 void roam_conn::route_request(const roam::wire::RequestMessage &m) {
@@ -73,46 +69,46 @@ void roam_conn::protocol_violation(int code, std::string reason) {
 
 // ---- RpcEvents: out to the application ------------------------------------------------
 
-void roam_conn::on_call_done(void *token, int status, const MetadataView *response_md,
-                             ByteView value) {
-  auto *call = static_cast<roam_call *>(token);
+void roam_conn::on_call_done(void *token, uint64_t request_id, int status,
+                             const MetadataView *response_md, ByteView value) {
+  auto *call = static_cast<roam::capi::CallCompletion *>(token);
   roam_session *s = session;
   if (!s->deferring()) {
+    std::unique_ptr<roam::capi::CallCompletion> done(call);
     roam_metadata view(response_md ? *response_md : MetadataView());
-    if (call->cb) {
-      call->cb(call, call->user_data, status, response_md ? &view : nullptr, value.data, value.size);
-    }
-    delete call;
+    call->cb(this, call->user_data, request_id, status, response_md ? &view : nullptr, value.data,
+             value.size);
     return;
   }
-  auto md_copy = response_md ? s->keepable(*response_md) : nullptr;
-  auto bytes = keep_bytes(value);
-  s->deliver([call, status, md_copy, bytes] {
-    if (call->cb) call->cb(call, call->user_data, status, md_copy.get(), bytes->data(), bytes->size());
-    delete call;
-  });
+  try {
+    auto md_copy = response_md ? s->keepable(*response_md) : nullptr;
+    auto bytes = keep_bytes(value);
+    roam_conn *self = this;
+    s->deliver([self, call, request_id, status, md_copy, bytes] {
+      std::unique_ptr<roam::capi::CallCompletion> done(call);
+      call->cb(self, call->user_data, request_id, status, md_copy.get(), bytes->data(),
+               bytes->size());
+    });
+  } catch (const std::bad_alloc &) {
+    call->conn = this;
+    call->request_id = request_id;
+    s->deliver_final(call);  // ROAM_ENOMEM: the response could not be kept
+  }
 }
 
 roam::rpc::RpcEvents::CallDisposition roam_conn::on_incoming_call(
     const roam::wire::RequestMessage &m) {
-  roam_call_cb fn = serve_fn ? serve_fn : session->on_call_cb.fn;
-  void *ud = serve_fn ? serve_user_data : session->on_call_cb.user_data;
-  if (fn == nullptr) {
-    if (session->on_request_cb.fn == nullptr) return CallDisposition::kUnhandled;
+  roam_session *s = session;
+  if (s->cbs.serve == nullptr) {
+    if (s->cbs.raw_request == nullptr) return CallDisposition::kUnhandled;
     deliver_raw_request(m);
     return CallDisposition::kTakenRaw;
   }
-  auto *reply = new roam_reply();
-  reply->conn = this;
-  reply->request_id = m.id;
-  reply->method_id = m.method_id;
-  replies[m.id] = reply;
-  roam_session *s = session;
   if (!s->deferring()) {
     roam::rpc::ChannelIdArray channels(m.channels);
     roam_metadata md(m.metadata);
-    fn(this, ud, reply, m.method_id, channels.data(), channels.size(), &md, m.payload.data,
-       m.payload.size);
+    s->cbs.serve(s, s->user_data, this, m.id, m.method_id, channels.data(), channels.size(), &md,
+                 m.payload.data, m.payload.size);
     return CallDisposition::kServed;
   }
   // Earlier events are still queued: this one waits its turn, with copies.
@@ -120,81 +116,76 @@ roam::rpc::RpcEvents::CallDisposition roam_conn::on_incoming_call(
   m.channels.copy_to(channels->data());
   auto md = s->keepable(m.metadata);
   auto args = keep_bytes(m.payload);
+  uint64_t request_id = m.id;
   uint64_t method = m.method_id;
   roam_conn *self = this;
-  ++reply->queued_events;
-  s->deliver([self, s, reply, method, channels, md, args] {
-    --reply->queued_events;
-    roam_call_cb now = self->serve_fn ? self->serve_fn : s->on_call_cb.fn;
-    void *now_ud = self->serve_fn ? self->serve_user_data : s->on_call_cb.user_data;
-    if (now == nullptr) {
-      roam_reply_release(reply);  // the handler went away meanwhile: answer Cancelled
-      return;
-    }
-    now(self, now_ud, reply, method, channels->empty() ? nullptr : channels->data(),
-        channels->size(), md.get(), args->data(), args->size());
+  s->deliver([self, s, request_id, method, channels, md, args] {
+    s->cbs.serve(s, s->user_data, self, request_id, method,
+                 channels->empty() ? nullptr : channels->data(), channels->size(), md.get(),
+                 args->data(), args->size());
   });
   return CallDisposition::kServed;
 }
 
 void roam_conn::on_served_call_cancelled(uint64_t request_id) {
-  auto it = replies.find(request_id);
-  if (it == replies.end() || session->on_call_cancelled_cb.fn == nullptr) return;
-  roam_reply *reply = it->second;
   roam_session *s = session;
-  // The reply stays the user's to release; it may be detached (conn gone)
-  // by the time a deferred callback runs, which is fine; if the user
-  // answered it meanwhile, there is nothing left to tell.
-  ++reply->queued_events;
-  s->deliver([s, reply] {
-    --reply->queued_events;
-    if (reply->answered) {
-      roam_reply::retire(reply);
-      return;
-    }
-    if (s->on_call_cancelled_cb.fn) s->on_call_cancelled_cb.fn(reply, s->on_call_cancelled_cb.user_data);
+  // Without a serve callback nothing was served: a call the raw callback
+  // took is the raw user's own business.
+  if (s->cbs.serve_cancelled == nullptr || s->cbs.serve == nullptr) return;
+  roam_conn *self = this;
+  bool gone = driver && driver->is_gone();
+  if (gone) unanswered_at_close.insert(request_id);
+  // By the time a queued event runs, the application may have answered or
+  // released the request: then there is nothing left to tell.
+  s->deliver([s, self, request_id, gone] {
+    const ConnectionDriver *d = self->driver.get();
+    if (d == nullptr) return;
+    bool unanswered =
+        gone ? self->unanswered_at_close.erase(request_id) != 0 : d->is_serving(request_id);
+    if (unanswered) s->cbs.serve_cancelled(s, s->user_data, self, request_id);
   });
 }
 
 void roam_conn::on_channel_item(void *token, ByteView item) {
-  auto *ch = static_cast<roam_channel *>(token);
+  auto *ch = static_cast<roam::capi::ChannelHandler *>(token);
+  if (ch->on_item == nullptr) return;
   roam_session *s = session;
-  if (s->on_channel_item_cb.fn == nullptr) return;
   if (!s->deferring()) {
-    s->on_channel_item_cb.fn(ch, s->on_channel_item_cb.user_data, item.data, item.size);
+    ch->on_item(this, ch->id, ch->user_data, item.data, item.size);
     return;
   }
   auto bytes = keep_bytes(item);
-  s->deliver([s, ch, bytes] {
-    if (s->on_channel_item_cb.fn) {
-      s->on_channel_item_cb.fn(ch, s->on_channel_item_cb.user_data, bytes->data(), bytes->size());
-    }
+  roam_conn *self = this;
+  // The handler outlives this event: it is freed by the end event, which
+  // is queued behind it.
+  s->deliver([self, ch, bytes] {
+    ch->on_item(self, ch->id, ch->user_data, bytes->data(), bytes->size());
   });
 }
 
 void roam_conn::on_channel_end(void *token, int reason, const MetadataView &md) {
-  auto *ch = static_cast<roam_channel *>(token);
+  auto *ch = static_cast<roam::capi::ChannelHandler *>(token);
   roam_session *s = session;
-  ch->ended = true;
-  auto md_copy = md.empty() ? nullptr : s->keepable(md);
+  roam_conn *self = this;
   // Through deliver(), so items delivered earlier (possibly deferred) come
-  // first; the handle is freed after its end callback.
-  s->deliver([s, ch, reason, md_copy] {
-    if (s->on_channel_end_cb.fn) {
-      s->on_channel_end_cb.fn(ch, s->on_channel_end_cb.user_data, reason, md_copy.get());
-    }
-    delete ch;
-  });
+  // first; the handler is freed after its end callback.
+  try {
+    auto md_copy = md.empty() ? nullptr : s->keepable(md);
+    s->deliver([self, ch, reason, md_copy] {
+      std::unique_ptr<roam::capi::ChannelHandler> done(ch);
+      if (ch->on_end) ch->on_end(self, ch->id, ch->user_data, reason, md_copy.get());
+    });
+  } catch (const std::bad_alloc &) {
+    ch->conn = this;
+    s->deliver_final(ch);  // ROAM_ENOMEM: the end could not be queued with its metadata
+  }
 }
 
 void roam_conn::on_channel_writable(void *token) {
-  auto *ch = static_cast<roam_channel *>(token);
-  roam_session *s = session;
-  s->deliver([s, ch] {
-    if (s->on_channel_writable_cb.fn) {
-      s->on_channel_writable_cb.fn(ch, s->on_channel_writable_cb.user_data);
-    }
-  });
+  auto *ch = static_cast<roam::capi::ChannelHandler *>(token);
+  if (ch->on_writable == nullptr) return;
+  roam_conn *self = this;
+  session->deliver([self, ch] { ch->on_writable(self, ch->id, ch->user_data); });
 }
 
 void roam_conn::on_unrouted_request(const roam::wire::RequestMessage &m) {
@@ -203,39 +194,37 @@ void roam_conn::on_unrouted_request(const roam::wire::RequestMessage &m) {
 
 bool roam_conn::on_unrouted_channel(const roam::wire::ChannelMessage &m) {
   roam_session *s = session;
-  if (s->on_channel_cb.fn == nullptr) return false;
+  if (s->cbs.raw_channel == nullptr) return false;
   int kind = static_cast<int>(m.kind);
   uint64_t channel_id = m.id;
   uint32_t additional = m.additional;
   roam_conn *self = this;
   if (!s->deferring()) {
     roam_metadata md(m.metadata);
-    s->on_channel_cb.fn(this, s->on_channel_cb.user_data, kind, channel_id, &md, m.item.data, m.item.size,
-                        additional);
+    s->cbs.raw_channel(s, s->user_data, this, kind, channel_id, &md, m.item.data, m.item.size,
+                       additional);
     return true;
   }
   auto md = s->keepable(m.metadata);
   auto item = keep_bytes(m.item);
   s->deliver([s, self, kind, channel_id, md, item, additional] {
-    if (s->on_channel_cb.fn) {
-      s->on_channel_cb.fn(self, s->on_channel_cb.user_data, kind, channel_id, md.get(), item->data(),
-                          item->size(), additional);
-    }
+    s->cbs.raw_channel(s, s->user_data, self, kind, channel_id, md.get(), item->data(),
+                       item->size(), additional);
   });
   return true;
 }
 
 void roam_conn::deliver_raw_request(const roam::wire::RequestMessage &m) {
   roam_session *s = session;
-  if (s->on_request_cb.fn == nullptr) return;
+  if (s->cbs.raw_request == nullptr) return;
   int kind = static_cast<int>(m.kind);
   uint64_t request_id = m.id;
   uint64_t method = m.method_id;
   if (!s->deferring()) {
     roam::rpc::ChannelIdArray channels(m.channels);
     roam_metadata md(m.metadata);
-    s->on_request_cb.fn(this, s->on_request_cb.user_data, kind, request_id, method, channels.data(),
-                        channels.size(), &md, m.payload.data, m.payload.size);
+    s->cbs.raw_request(s, s->user_data, this, kind, request_id, method, channels.data(),
+                       channels.size(), &md, m.payload.data, m.payload.size);
     return;
   }
   auto channels = std::make_shared<std::vector<uint64_t>>(m.channels.count());
@@ -244,10 +233,8 @@ void roam_conn::deliver_raw_request(const roam::wire::RequestMessage &m) {
   auto payload = keep_bytes(m.payload);
   roam_conn *self = this;
   s->deliver([s, self, kind, request_id, method, channels, md, payload] {
-    if (s->on_request_cb.fn) {
-      s->on_request_cb.fn(self, s->on_request_cb.user_data, kind, request_id, method,
-                          channels->empty() ? nullptr : channels->data(), channels->size(),
-                          md.get(), payload->data(), payload->size());
-    }
+    s->cbs.raw_request(s, s->user_data, self, kind, request_id, method,
+                       channels->empty() ? nullptr : channels->data(), channels->size(), md.get(),
+                       payload->data(), payload->size());
   });
 }

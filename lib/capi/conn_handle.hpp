@@ -1,61 +1,80 @@
-// roam_conn and the RPC handles hanging off it (roam_call, roam_reply,
-// roam_channel). A connection owns a ConnectionDriver once it is open; the
-// connection is the driver's sink (into the session core) and its event
-// target (out to the session's callbacks).
+// roam_conn and what hangs off it. A connection owns a ConnectionDriver
+// once it is open; the connection is the driver's sink (into the session
+// core) and its event target (out to the application's callbacks). Calls,
+// served requests and channels live in the driver, by id: the application
+// addresses them by (connection, id), so no handle of theirs can dangle.
 #pragma once
 
 #include <memory>
-#include <unordered_map>
+#include <unordered_set>
 
+#include "capi/event_queue.hpp"
 #include "roam/roam.h"
 #include "rpc/connection_driver.hpp"
 
-struct roam_call {
-  roam_conn *conn = nullptr;
-  uint64_t request_id = 0;
+namespace roam::capi {
+
+// What a call of ours completes to: the driver carries a pointer to it as
+// the call's token, and it is freed after the response callback. It is
+// also the call's final event for when the response cannot be kept (out
+// of memory): the callback then says ROAM_ENOMEM.
+struct CallCompletion final : QueuedEvent {
   roam_response_cb cb = nullptr;
   void *user_data = nullptr;
-};
-
-struct roam_reply {
-  roam_conn *conn = nullptr;  // null once the connection is gone
-  uint64_t request_id = 0;
-  uint64_t method_id = 0;
-  void *user_data = nullptr;
-  // Callbacks about this reply waiting in the session's event queue. The
-  // user may answer (and so free) it before they run: it then stays
-  // allocated, marked answered, until the last of them has been skipped.
-  int queued_events = 0;
-  bool answered = false;
-
-  // The user is done with it (answered or released).
-  static void retire(roam_reply *r) {
-    if (r->queued_events == 0) {
-      delete r;
-    } else {
-      r->answered = true;
-    }
-  }
-};
-
-struct roam_channel {
   roam_conn *conn = nullptr;
-  uint64_t id = 0;
-  int direction = ROAM_CHANNEL_SEND;
-  void *user_data = nullptr;
-  bool ended = false;  // its end callback is queued
+  uint64_t request_id = 0;
+  void run() override {
+    std::unique_ptr<CallCompletion> done(this);
+    cb(conn, user_data, request_id, ROAM_ENOMEM, nullptr, nullptr, 0);
+  }
+  void discard() override { delete this; }
 };
+
+// A channel's own callbacks: the driver's channel table carries a pointer
+// to it as the channel's token, and it is freed after the end callback.
+// Its final event says ROAM_ENOMEM when the end could not be queued with
+// its metadata.
+struct ChannelHandler final : QueuedEvent {
+  uint64_t id = 0;
+  roam_channel_item_cb on_item = nullptr;
+  roam_channel_end_cb on_end = nullptr;
+  roam_channel_writable_cb on_writable = nullptr;
+  void *user_data = nullptr;
+  roam_conn *conn = nullptr;
+  void run() override {
+    std::unique_ptr<ChannelHandler> done(this);
+    if (on_end) on_end(conn, id, user_data, ROAM_ENOMEM, nullptr);
+  }
+  void discard() override { delete this; }
+};
+
+// Which callback ends a connection handle.
+enum class ConnFinal { kNone, kOpenResult, kClosed };
+
+// A connection's final event, allocated with it: finish_conn() when its
+// metadata could not be kept (the status is then ROAM_ENOMEM).
+struct ConnFinalEvent final : QueuedEvent {
+  roam_conn *conn = nullptr;
+  ConnFinal kind = ConnFinal::kNone;
+  int status = 0;
+  int origin = 0;
+  void run() override;
+  void discard() override {}  // the session frees its retired connections
+};
+
+}  // namespace roam::capi
 
 struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   roam_conn(roam_session *s, uint64_t conn_id, int conn_state, void *ud)
-      : session(s), id(conn_id), state(conn_state), user_data(ud) {}
-  ~roam_conn();
+      : session(s), id(conn_id), state(conn_state), user_data(ud) {
+    final_event.conn = this;
+  }
 
   // The connection is open: from now on calls and channels run here.
   void start_driver(const roam::wire::ConnectionSettings &local,
                     const roam::wire::ConnectionSettings &peer);
   // The connection is gone: calls complete, served calls are cancelled,
-  // channels end, outstanding replies are detached.
+  // channels end.
   void gone(int reason);
   // Inbound traffic for this connection.
   void route_request(const roam::wire::RequestMessage &m);
@@ -66,11 +85,14 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   int state;
   void *user_data;
   std::unique_ptr<roam::rpc::ConnectionDriver> driver;
-  roam_call_cb serve_fn = nullptr;
-  void *serve_user_data = nullptr;
-  // Outstanding served calls by request id: the peer's Cancel finds its
-  // reply in O(1), however many are held.
-  std::unordered_map<uint64_t, roam_reply *> replies;
+  // Its last callback, ready from the start (see ConnFinalEvent).
+  roam::capi::ConnFinalEvent final_event;
+  // The session's list of closed handles waiting for their final callback.
+  roam_conn *retired_next = nullptr;
+  // Served requests still unanswered when the connection went away, whose
+  // serve-cancelled callback is queued: answering one first (which fails
+  // with ROAM_ECLOSED) ends it, and its callback is then skipped.
+  std::unordered_set<uint64_t> unanswered_at_close;
 
  private:
   // RpcSink
@@ -78,7 +100,8 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   int send_channel(const roam::wire::ChannelMessage &m, bool force) override;
   void protocol_violation(int code, std::string reason) override;
   // RpcEvents
-  void on_call_done(void *token, int status, const roam::wire::MetadataView *response_md,
+  void on_call_done(void *token, uint64_t request_id, int status,
+                    const roam::wire::MetadataView *response_md,
                     roam::wire::ByteView value) override;
   CallDisposition on_incoming_call(const roam::wire::RequestMessage &call) override;
   void on_served_call_cancelled(uint64_t request_id) override;

@@ -2,6 +2,7 @@
 // application's own transport (see "Bring your own transport" in roam.h).
 #include <new>
 
+#include "capi/api_guard.hpp"
 #include "capi/options_handle.hpp"
 #include "capi/session_handle.hpp"
 
@@ -14,14 +15,14 @@ roam::capi::AppSessionLink *custom(roam_session *s) { return s ? s->app_link() :
 
 extern "C" {
 
-int roam_session_new_custom(const roam_options *opts, uint64_t now_us, roam_session **out) {
-  if (out == nullptr) return ROAM_EINVAL;
-  *out = nullptr;
-  auto *s = new (std::nothrow)
-      roam_session(roam::capi::config_for(opts, roam::session::Role::Initiator), now_us);
-  if (s == nullptr) return ROAM_ENOMEM;
-  *out = s;
-  return ROAM_OK;
+int roam_session_new_custom(const roam_options *opts, const roam_callbacks *cbs, void *user_data,
+                            uint64_t now_us, roam_session **out) {
+  return roam::capi::guarded(__func__, [&, api = __func__]() -> int {
+    if (out == nullptr) return roam::capi::null_argument(api, "out");
+    *out = new roam_session(roam::capi::config_for(opts, roam::session::Role::Initiator), cbs,
+                            user_data, now_us);
+    return ROAM_OK;
+  });
 }
 
 int roam_session_receive(roam_session *s, const void *data, size_t len, uint64_t now_us) {

@@ -1,5 +1,7 @@
 #include "capi/frame_trace.hpp"
 
+#include "capi/session_handle.hpp"
+
 using roam::session::Direction;
 using roam::wire::MessageKind;
 
@@ -45,9 +47,9 @@ FrameTraceEvent describe_frame(Direction dir, const wire::Message &m, size_t fra
   return e;
 }
 
-void report_frame(roam_session *s, roam_trace_cb cb, void *user_data, const FrameTraceEvent &e) {
-  if (cb == nullptr) return;
-  cb(s, user_data, e.direction, e.conn_id, e.message_kind, e.sub_kind, e.id, e.frame_size);
+void report_frame(roam_session *s, const FrameTraceEvent &e) {
+  s->cbs.trace(s, s->user_data, e.direction, e.conn_id, e.message_kind, e.sub_kind, e.id,
+               e.frame_size);
 }
 
 }  // namespace roam::capi

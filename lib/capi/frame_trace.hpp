@@ -1,4 +1,4 @@
-// Frame tracing: what roam_session_on_trace() reports, one event per
+// Frame tracing: what the trace callback (roam_callbacks_set_trace) reports, one event per
 // message a session decodes or queues.
 //
 // The session's observer hook (SessionObserver::on_message) runs in the
@@ -27,20 +27,9 @@ struct FrameTraceEvent {
   size_t frame_size = 0;
 };
 
-// Whether a message needs an event at all. Without a callback, only the
-// initiator's Hello does: it is queued while the session is being created,
-// before the application could register a callback, so it must wait in the
-// queue for one registered right after creation. Every other message costs
-// this one test.
-inline bool frame_trace_wanted(roam_trace_cb cb, session::Direction dir, const wire::Message &m) {
-  if (cb != nullptr) return true;
-  return dir == session::Direction::Outbound && m.kind == wire::MessageKind::Hello;
-}
-
 FrameTraceEvent describe_frame(session::Direction dir, const wire::Message &m, size_t frame_size);
 
-// Calls cb (the callback registered when the queued event runs, which
-// may differ from the one registered when the message passed; NULL: none).
-void report_frame(roam_session *s, roam_trace_cb cb, void *user_data, const FrameTraceEvent &e);
+// Calls the session's trace callback (set: events are made only then).
+void report_frame(roam_session *s, const FrameTraceEvent &e);
 
 }  // namespace roam::capi

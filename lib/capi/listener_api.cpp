@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "capi/api_guard.hpp"
 #include "capi/error_detail.hpp"
 #include "capi/listener_tally.hpp"
 #include "capi/options_handle.hpp"
@@ -13,8 +14,9 @@
 #include "wire/message_codec.hpp"
 
 struct roam_listener final : roam::uvio::ListenerEvents {
-  roam_listener(roam_runtime *runtime, const roam_options *opts)
+  roam_listener(roam_runtime *runtime, const roam_options *opts, const roam_callbacks *table)
       : rt(runtime),
+        cbs(table ? *table : roam_callbacks()),
         config(roam::capi::config_for(opts, roam::session::Role::Acceptor)),
         max_sessions(opts ? opts->max_sessions : roam_options::kDefaultMaxSessions),
         max_handshaking(opts ? opts->max_handshaking : roam_options::kDefaultMaxHandshaking),
@@ -23,7 +25,17 @@ struct roam_listener final : roam::uvio::ListenerEvents {
   }
   ~roam_listener() { --rt->live_handles; }
 
-  void on_incoming(int status, const std::string &) override {
+  void on_incoming(int status, const std::string &why) override {
+    // Called from libuv: nothing may unwind out of here.
+    try {
+      incoming(status, why);
+    } catch (...) {
+      int code = roam::capi::exception_code("roam_listener (accepting)");
+      if (cb && !closing) cb(this, user_data, code, nullptr);
+    }
+  }
+
+  void incoming(int status, const std::string &) {
     if (closing) return;
     if (status != 0) {
       if (cb) cb(this, user_data, ROAM_EIO, nullptr);
@@ -40,12 +52,14 @@ struct roam_listener final : roam::uvio::ListenerEvents {
                           max_handshaking));
       return;
     }
-    auto *s = new (std::nothrow) roam_session(rt, config);
-    if (s == nullptr) {
-      if (cb) cb(this, user_data, ROAM_ENOMEM, nullptr);
-      return;
+    auto *s = new roam_session(rt, config, &cbs, user_data);
+    int rc;
+    try {
+      rc = s->init_accept(listener);
+    } catch (...) {
+      s->abandon();
+      throw;
     }
-    int rc = s->init_accept(listener);
     if (rc != ROAM_OK) {
       s->abandon();
       if (cb) cb(this, user_data, rc, nullptr);
@@ -73,6 +87,7 @@ struct roam_listener final : roam::uvio::ListenerEvents {
   }
 
   roam_runtime *rt;
+  const roam_callbacks cbs;  // given to every session accepted
   roam::session::SessionConfig config;
   uint32_t max_sessions;
   uint32_t max_handshaking;
@@ -89,41 +104,53 @@ using roam::capi::null_argument;
 extern "C" {
 
 int roam_listener_new(roam_runtime *rt, const char *address, const roam_options *opts,
-                      roam_accept_cb cb, void *user_data, roam_listener **out) {
-  if (rt == nullptr) return null_argument(__func__, "rt");
-  if (address == nullptr) return null_argument(__func__, "address");
-  if (out == nullptr) return null_argument(__func__, "out");
+                      const roam_callbacks *cbs, roam_accept_cb cb, void *user_data,
+                      roam_listener **out) {
+  return roam::capi::guarded(__func__, [&, api = __func__]() -> int {
+  if (rt == nullptr) return null_argument(api, "rt");
+  if (address == nullptr) return null_argument(api, "address");
+  if (out == nullptr) return null_argument(api, "out");
   *out = nullptr;
   roam::uvio::Address addr;
   std::string error;
   if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) {
     return fail_with_detail(ROAM_EINVAL, "%s", error.c_str());
   }
-  auto *l = new (std::nothrow) roam_listener(rt, opts);
-  if (l == nullptr) return fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
+  auto *l = new roam_listener(rt, opts, cbs);
   l->cb = cb;
   l->user_data = user_data;
   int rc = l->listener.listen(addr);
   if (rc != ROAM_OK) {
     fail_with_detail(rc, "%s", l->listener.last_error().c_str());
     l->closing = true;
-    l->listener.close([l] { delete l; });
+    ++rt->abandoned_handles;
+    l->listener.close([l] {
+      --l->rt->abandoned_handles;
+      delete l;
+    });
     return rc;
   }
   *out = l;
   return ROAM_OK;
+  });
 }
 
-int roam_listener_address(const roam_listener *l, char *buf, size_t buf_len) {
-  if (l == nullptr) return null_argument(__func__, "l");
-  if (buf == nullptr) return null_argument(__func__, "buf");
-  std::string text = l->listener.bound_address().to_string();
-  if (text.size() + 1 > buf_len) {
-    return fail_with_detail(ROAM_EINVAL, "%s: the address needs %zu bytes, buf_len is %zu",
-                            __func__, text.size() + 1, buf_len);
-  }
-  std::memcpy(buf, text.c_str(), text.size() + 1);
-  return static_cast<int>(text.size());
+int roam_listener_address(const roam_listener *l, char *buf, size_t *len) {
+  return roam::capi::guarded(__func__, [&, api = __func__]() -> int {
+    if (l == nullptr) return null_argument(api, "l");
+    if (len == nullptr) return null_argument(api, "len");
+    if (buf == nullptr && *len != 0) return null_argument(api, "buf");
+    std::string text = l->listener.bound_address().to_string();
+    if (text.size() + 1 > *len) {
+      size_t given = *len;
+      *len = text.size() + 1;
+      return fail_with_detail(ROAM_ENOBUFS, "%s: the address needs %zu bytes, the buffer has %zu",
+                              api, text.size() + 1, given);
+    }
+    std::memcpy(buf, text.c_str(), text.size() + 1);
+    *len = text.size();
+    return ROAM_OK;
+  });
 }
 
 int roam_listener_port(const roam_listener *l) {
@@ -159,12 +186,14 @@ int roam_listener_stat(const roam_listener *l, int which, uint64_t *value) {
 int roam_listener_close(roam_listener *l, roam_listener_close_cb cb, void *user_data) {
   if (l == nullptr) return null_argument(__func__, "l");
   if (l->closing) return ROAM_ESTATE;
-  l->closing = true;
-  l->listener.close([l, cb, user_data] {
-    if (cb) cb(l, user_data);
-    delete l;
+  return roam::capi::guarded(__func__, [&]() -> int {
+    l->listener.close([l, cb, user_data] {
+      if (cb) cb(l, user_data);
+      delete l;
+    });
+    l->closing = true;
+    return ROAM_OK;
   });
-  return ROAM_OK;
 }
 
 }  // extern "C"

@@ -1,8 +1,10 @@
 // roam_metadata_* — building and reading metadata lists.
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string_view>
 
+#include "capi/api_guard.hpp"
 #include "capi/metadata_handle.hpp"
 #include "wire/reader.hpp"
 
@@ -33,16 +35,25 @@ bool writable(const roam_metadata *md) { return md != nullptr && !md->is_view; }
 
 extern "C" {
 
-roam_metadata *roam_metadata_new(void) { return new (std::nothrow) roam_metadata(); }
+int roam_metadata_new(roam_metadata **out) {
+  if (out == nullptr) return roam::capi::null_argument(__func__, "out");
+  *out = new (std::nothrow) roam_metadata();
+  return *out ? ROAM_OK : roam::capi::fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
+}
 
 void roam_metadata_free(roam_metadata *md) {
   if (md != nullptr && !md->is_view) delete md;
 }
 
-roam_metadata *roam_metadata_copy(const roam_metadata *md) {
-  auto *copy = new (std::nothrow) roam_metadata();
-  if (copy != nullptr && md != nullptr) copy->owned.append(md->view());
-  return copy;
+int roam_metadata_copy(const roam_metadata *md, roam_metadata **out) {
+  return roam::capi::guarded(__func__, [&, api = __func__]() -> int {
+    if (out == nullptr) return roam::capi::null_argument(api, "out");
+    *out = nullptr;
+    std::unique_ptr<roam_metadata> copy(new roam_metadata());
+    if (md != nullptr) copy->owned.append(md->view());
+    *out = copy.release();
+    return ROAM_OK;
+  });
 }
 
 int roam_metadata_add_string(roam_metadata *md, const char *key, size_t key_len,
@@ -51,9 +62,11 @@ int roam_metadata_add_string(roam_metadata *md, const char *key, size_t key_len,
   if (!writable(md) || !text_arg(key, key_len, &k) || !text_arg(value, value_len, &v)) {
     return ROAM_EINVAL;
   }
+  return roam::capi::guarded(__func__, [&]() -> int {
   md->owned.add_string(k, v, flags);
-  md->changed();
-  return ROAM_OK;
+    md->changed();
+    return ROAM_OK;
+  });
 }
 
 int roam_metadata_add_bytes(roam_metadata *md, const char *key, size_t key_len,
@@ -62,18 +75,22 @@ int roam_metadata_add_bytes(roam_metadata *md, const char *key, size_t key_len,
   if (!writable(md) || !text_arg(key, key_len, &k) || (value == nullptr && value_len != 0)) {
     return ROAM_EINVAL;
   }
+  return roam::capi::guarded(__func__, [&]() -> int {
   md->owned.add_bytes(k, ByteView(static_cast<const uint8_t *>(value), value_len), flags);
-  md->changed();
-  return ROAM_OK;
+    md->changed();
+    return ROAM_OK;
+  });
 }
 
 int roam_metadata_add_u64(roam_metadata *md, const char *key, size_t key_len, uint64_t value,
                           uint64_t flags) {
   std::string_view k;
   if (!writable(md) || !text_arg(key, key_len, &k)) return ROAM_EINVAL;
+  return roam::capi::guarded(__func__, [&]() -> int {
   md->owned.add_u64(k, value, flags);
-  md->changed();
-  return ROAM_OK;
+    md->changed();
+    return ROAM_OK;
+  });
 }
 
 size_t roam_metadata_count(const roam_metadata *md) {

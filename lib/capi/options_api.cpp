@@ -4,7 +4,10 @@
 #include <cinttypes>
 #include <new>
 
+#include "capi/api_guard.hpp"
 #include "capi/error_detail.hpp"
+#include "capi/session_handle.hpp"
+#include "roam/roam_experimental.h"
 #include "capi/metadata_handle.hpp"
 #include "capi/options_handle.hpp"
 
@@ -21,17 +24,24 @@ session::SessionConfig config_for(const roam_options *opts, session::Role defaul
 
 namespace {
 constexpr uint32_t kMinFrameSize = 64;
+
+// A timeout from the application: 0 is the default, ROAM_NO_TIMEOUT is
+// "never" (0 inside the core).
+uint64_t timeout_from_api(uint32_t ms, uint64_t default_ms) {
+  if (ms == 0) return default_ms;
+  return ms == ROAM_NO_TIMEOUT ? 0 : ms;
 }
+}  // namespace
 
 using roam::capi::fail_with_detail;
 using roam::capi::null_argument;
 
 extern "C" {
 
-roam_options *roam_options_new(void) {
-  auto *opts = new (std::nothrow) roam_options();
-  if (opts == nullptr) fail_with_detail(ROAM_ENOMEM, "roam_options_new: out of memory");
-  return opts;
+int roam_options_new(roam_options **out) {
+  if (out == nullptr) return null_argument(__func__, "out");
+  *out = new (std::nothrow) roam_options();
+  return *out ? ROAM_OK : fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
 }
 
 void roam_options_free(roam_options *opts) { delete opts; }
@@ -50,42 +60,50 @@ int roam_options_set_role(roam_options *opts, int role) {
 
 int roam_options_set_hello_metadata(roam_options *opts, const roam_metadata *md) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.hello_metadata.clear();
-  if (md) opts->config.hello_metadata.append(md->view());
-  return ROAM_OK;
+  return roam::capi::guarded(__func__, [&]() -> int {
+    opts->config.hello_metadata.clear();
+    if (md) opts->config.hello_metadata.append(md->view());
+    return ROAM_OK;
+  });
 }
 
 int roam_options_set_parity(roam_options *opts, int parity) {
   if (!opts) return null_argument(__func__, "opts");
-  if (parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN) {
+  // The default is roam-core's: the initiator takes odd ids.
+  if (!roam::capi::parity_from_api(parity, roam::wire::Parity::Odd, &opts->config.parity)) {
     return fail_with_detail(ROAM_EINVAL,
-                            "parity %d is not ROAM_PARITY_ODD (0) or ROAM_PARITY_EVEN (1)", parity);
+                            "parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) or "
+                            "ROAM_PARITY_EVEN (2)",
+                            parity);
   }
-  opts->config.parity = static_cast<roam::wire::Parity>(parity);
   return ROAM_OK;
 }
 
 int roam_options_set_max_concurrent_requests(roam_options *opts, uint32_t n) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.max_concurrent_requests = n;
+  opts->config.max_concurrent_requests = n ? n : roam::capi::kDefaultMaxConcurrentRequests;
   return ROAM_OK;
 }
 
 int roam_options_set_keepalive(roam_options *opts, uint32_t interval_ms, uint32_t timeout_ms) {
   if (!opts) return null_argument(__func__, "opts");
+  // Interval 0: no keepalive, roam-core's default. A Pong may take as long
+  // as the interval unless told otherwise.
   opts->config.keepalive_interval_ms = interval_ms;
-  opts->config.keepalive_timeout_ms = timeout_ms;
+  opts->config.keepalive_timeout_ms = interval_ms == 0 ? 0 : timeout_ms ? timeout_ms : interval_ms;
   return ROAM_OK;
 }
 
 int roam_options_set_handshake_timeout(roam_options *opts, uint32_t timeout_ms) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.handshake_timeout_ms = timeout_ms;
+  opts->config.handshake_timeout_ms =
+      timeout_from_api(timeout_ms, roam_options::defaults().handshake_timeout_ms);
   return ROAM_OK;
 }
 
 int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes) {
   if (!opts) return null_argument(__func__, "opts");
+  if (bytes == 0) bytes = roam::session::SessionConfig().max_frame_size;
   if (bytes < kMinFrameSize) {
     return fail_with_detail(ROAM_EINVAL,
                             "max_frame_size %" PRIu32 " is below the minimum of %" PRIu32, bytes,
@@ -97,13 +115,13 @@ int roam_options_set_max_frame_size(roam_options *opts, uint32_t bytes) {
 
 int roam_options_set_max_metadata_size(roam_options *opts, uint32_t bytes) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.max_metadata_size = bytes;
+  opts->config.max_metadata_size = bytes ? bytes : roam::session::SessionConfig().max_metadata_size;
   return ROAM_OK;
 }
 
 int roam_options_set_max_connections(roam_options *opts, uint32_t n) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.max_connections = n;
+  opts->config.max_connections = n ? n : roam::session::SessionConfig().max_connections;
   return ROAM_OK;
 }
 
@@ -120,7 +138,9 @@ int roam_options_set_channel_buffer_limits(roam_options *opts, size_t per_connec
 
 int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t hard) {
   if (!opts) return null_argument(__func__, "opts");
-  if (soft == 0) return fail_with_detail(ROAM_EINVAL, "outbound soft limit 0 must be above 0");
+  roam::session::SessionConfig defaults;
+  if (soft == 0) soft = defaults.outbound_soft_limit;
+  if (hard == 0) hard = defaults.outbound_hard_limit;
   if (soft >= hard) {
     return fail_with_detail(ROAM_EINVAL, "outbound soft limit %zu must be below hard limit %zu",
                             soft, hard);
@@ -132,13 +152,15 @@ int roam_options_set_outbound_limits(roam_options *opts, size_t soft, size_t har
 
 int roam_options_set_frame_timeout(roam_options *opts, uint32_t timeout_ms) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.frame_timeout_ms = timeout_ms;
+  opts->config.frame_timeout_ms =
+      timeout_from_api(timeout_ms, roam::session::SessionConfig().frame_timeout_ms);
   return ROAM_OK;
 }
 
 int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeout_ms) {
   if (!opts) return null_argument(__func__, "opts");
-  opts->config.idle_timeout_ms = timeout_ms;
+  opts->config.idle_timeout_ms =
+      timeout_from_api(timeout_ms, roam::session::SessionConfig().idle_timeout_ms);
   return ROAM_OK;
 }
 

@@ -4,6 +4,8 @@
 
 #include <new>
 
+#include "capi/api_guard.hpp"
+#include "capi/error_detail.hpp"
 #include "capi/runtime_handle.hpp"
 
 using roam::uvio::EventLoop;
@@ -28,35 +30,44 @@ void ignore_sigpipe_unless_handled() {
   (void)done;
 }
 
-int create(uv_loop_t *borrowed, roam_runtime **out) {
-  if (out == nullptr) return ROAM_EINVAL;
-  *out = nullptr;
-  ignore_sigpipe_unless_handled();
-  auto *rt = new (std::nothrow) roam_runtime();
-  if (rt == nullptr) return ROAM_ENOMEM;
-  rt->loop = std::make_unique<EventLoop>(borrowed);
-  if (rt->loop->init_status() != 0) {
-    delete rt;
-    return ROAM_EIO;
-  }
-  *out = rt;
-  return ROAM_OK;
+int create(const char *api, uv_loop_t *borrowed, roam_runtime **out) {
+  return roam::capi::guarded(api, [&]() -> int {
+    if (out == nullptr) return roam::capi::null_argument(api, "out");
+    *out = nullptr;
+    ignore_sigpipe_unless_handled();
+    auto rt = std::make_unique<roam_runtime>();
+    rt->loop = std::make_unique<EventLoop>(borrowed);
+    if (rt->loop->init_status() != 0) {
+      return roam::capi::fail_with_detail(ROAM_EIO, "%s: the libuv loop cannot start: %s", api,
+                                          uv_strerror(rt->loop->init_status()));
+    }
+    *out = rt.release();
+    return ROAM_OK;
+  });
 }
 
 }  // namespace
 
 extern "C" {
 
-int roam_runtime_new(roam_runtime **out) { return create(nullptr, out); }
+int roam_runtime_new(roam_runtime **out) { return create(__func__, nullptr, out); }
 
 int roam_runtime_new_with_loop(struct uv_loop_s *loop, roam_runtime **out) {
-  if (loop == nullptr) return ROAM_EINVAL;
-  return create(loop, out);
+  if (loop == nullptr) return roam::capi::null_argument(__func__, "loop");
+  return create(__func__, loop, out);
 }
 
 int roam_runtime_free(roam_runtime *rt) {
   if (rt == nullptr) return ROAM_OK;
-  if (rt->live_handles > 0) return ROAM_ESTATE;
+  if (rt->live_handles > rt->abandoned_handles) {
+    return roam::capi::fail_with_detail(
+        ROAM_ESTATE, "%s: %zu sessions or listeners have not finished closing", __func__,
+        rt->live_handles - rt->abandoned_handles);
+  }
+  if (rt->loop->owns_loop()) {
+    // Handles a failed constructor left behind close by themselves.
+    while (rt->abandoned_handles > 0) rt->loop->run(UV_RUN_ONCE);
+  }
   EventLoop *loop = rt->loop.release();
   if (loop->owns_loop()) {
     bool closed = false;
@@ -95,8 +106,11 @@ int roam_runtime_stop(roam_runtime *rt) {
 
 int roam_runtime_post(roam_runtime *rt, roam_work_cb cb, void *user_data) {
   if (rt == nullptr || cb == nullptr) return ROAM_EINVAL;
-  rt->loop->post([rt, cb, user_data] { cb(rt, user_data); });
-  return ROAM_OK;
+  // Any thread: the detail of a failure is that thread's.
+  return roam::capi::guarded(__func__, [&]() -> int {
+    rt->loop->post([rt, cb, user_data] { cb(rt, user_data); });
+    return ROAM_OK;
+  });
 }
 
 int roam_runtime_wake(roam_runtime *rt) {
@@ -110,9 +124,11 @@ int roam_runtime_backend_fd(roam_runtime *rt) {
   return uv_backend_fd(rt->loop->loop());
 }
 
-int roam_runtime_backend_timeout(roam_runtime *rt) {
-  if (rt == nullptr) return ROAM_EINVAL;
-  return uv_backend_timeout(rt->loop->loop());
+int roam_runtime_backend_timeout(roam_runtime *rt, int *timeout_ms) {
+  if (rt == nullptr) return roam::capi::null_argument(__func__, "rt");
+  if (timeout_ms == nullptr) return roam::capi::null_argument(__func__, "timeout_ms");
+  *timeout_ms = uv_backend_timeout(rt->loop->loop());
+  return ROAM_OK;
 }
 
 struct uv_loop_s *roam_runtime_loop(roam_runtime *rt) {

@@ -12,4 +12,8 @@ struct roam_runtime {
   std::unique_ptr<roam::uvio::EventLoop> loop;
   // Sessions and listeners created and not yet fully closed.
   size_t live_handles = 0;
+  // Of those, the ones the application never got (a constructor failed
+  // after making them): they close by themselves, and freeing the runtime
+  // waits for them instead of refusing.
+  size_t abandoned_handles = 0;
 };

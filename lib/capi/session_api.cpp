@@ -1,6 +1,7 @@
-// roam_session_* — creating sessions, registering callbacks, queries.
+// roam_session_* — creating sessions, queries, opening connections.
 #include <new>
 
+#include "capi/api_guard.hpp"
 #include "capi/error_detail.hpp"
 #include "capi/options_handle.hpp"
 #include "capi/session_handle.hpp"
@@ -8,6 +9,8 @@
 using roam::session::Role;
 using roam::session::SessionState;
 using roam::capi::fail_with_detail;
+using roam::capi::guarded;
+using roam::capi::guarded_value;
 using roam::capi::null_argument;
 
 namespace {
@@ -17,13 +20,18 @@ namespace {
 // the public function in error details.
 template <class Init>
 int create(const char *api, roam_runtime *rt, const roam_options *opts, Role default_role,
-           roam_session **out, Init init) {
+           const roam_callbacks *cbs, void *user_data, roam_session **out, Init init) {
   if (rt == nullptr) return null_argument(api, "rt");
   if (out == nullptr) return null_argument(api, "out");
   *out = nullptr;
-  auto *s = new (std::nothrow) roam_session(rt, roam::capi::config_for(opts, default_role));
-  if (s == nullptr) return fail_with_detail(ROAM_ENOMEM, "%s: out of memory", api);
-  int rc = init(*s);
+  auto *s = new roam_session(rt, roam::capi::config_for(opts, default_role), cbs, user_data);
+  int rc;
+  try {
+    rc = init(*s);
+  } catch (...) {
+    s->abandon();  // out of memory half-way: closes by itself, no callback
+    throw;
+  }
   if (rc != ROAM_OK) {
     fail_with_detail(rc, "%s: %s", api, s->init_error().c_str());
     s->abandon();
@@ -38,46 +46,68 @@ int create(const char *api, roam_runtime *rt, const roam_options *opts, Role def
 extern "C" {
 
 int roam_session_connect(roam_runtime *rt, const char *address, const roam_options *opts,
-                         roam_session **out) {
-  if (address == nullptr) return null_argument(__func__, "address");
-  roam::uvio::Address addr;
-  std::string error;
-  if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) {
-    return fail_with_detail(ROAM_EINVAL, "%s", error.c_str());
-  }
-  return create(__func__, rt, opts, Role::Initiator, out,
-                [&](roam_session &s) { return s.init_connect(addr); });
+                         const roam_callbacks *cbs, void *user_data, roam_session **out) {
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (address == nullptr) return null_argument(api, "address");
+    roam::uvio::Address addr;
+    std::string error;
+    if (roam::uvio::parse_address(address, &addr, &error) != ROAM_OK) {
+      return fail_with_detail(ROAM_EINVAL, "%s", error.c_str());
+    }
+    return create(api, rt, opts, Role::Initiator, cbs, user_data, out,
+                  [&](roam_session &s) { return s.init_connect(addr); });
+  });
 }
 
-int roam_session_adopt_fd(roam_runtime *rt, int fd, const roam_options *opts, roam_session **out) {
-  if (fd < 0) return fail_with_detail(ROAM_EINVAL, "%s: fd %d is not a descriptor", __func__, fd);
-  return create(__func__, rt, opts, Role::Initiator, out,
-                [&](roam_session &s) { return s.init_adopt_fd(fd); });
+int roam_session_adopt_fd(roam_runtime *rt, int fd, const roam_options *opts,
+                          const roam_callbacks *cbs, void *user_data, roam_session **out) {
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (fd < 0) {
+      return fail_with_detail(ROAM_EINVAL, "%s: fd %d is not a descriptor", api, fd);
+    }
+    return create(api, rt, opts, Role::Initiator, cbs, user_data, out,
+                  [&](roam_session &s) { return s.init_adopt_fd(fd); });
+  });
 }
 
 int roam_session_adopt_stream(roam_runtime *rt, struct uv_stream_s *stream,
-                              const roam_options *opts, roam_session **out) {
-  if (stream == nullptr) return null_argument(__func__, "stream");
-  return create(__func__, rt, opts, Role::Initiator, out,
-                [&](roam_session &s) { return s.init_adopt_stream(stream); });
+                              const roam_options *opts, const roam_callbacks *cbs,
+                              void *user_data, roam_session **out) {
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (stream == nullptr) return null_argument(api, "stream");
+    return create(api, rt, opts, Role::Initiator, cbs, user_data, out,
+                  [&](roam_session &s) { return s.init_adopt_stream(stream); });
+  });
 }
 
-int roam_session_pair(roam_runtime *rt, const roam_options *a_opts, const roam_options *b_opts,
-                      roam_session **a, roam_session **b) {
-  if (rt == nullptr) return null_argument(__func__, "rt");
-  if (a == nullptr) return null_argument(__func__, "a");
-  if (b == nullptr) return null_argument(__func__, "b");
+int roam_session_pair(roam_runtime *rt, const roam_options *a_opts, const roam_callbacks *a_cbs,
+                      void *a_user_data, const roam_options *b_opts, const roam_callbacks *b_cbs,
+                      void *b_user_data, roam_session **a, roam_session **b) {
+  return guarded(__func__, [&, api = __func__]() -> int {
+  if (rt == nullptr) return null_argument(api, "rt");
+  if (a == nullptr) return null_argument(api, "a");
+  if (b == nullptr) return null_argument(api, "b");
   *a = *b = nullptr;
-  auto *sa = new (std::nothrow) roam_session(rt, roam::capi::config_for(a_opts, Role::Initiator));
-  auto *sb = new (std::nothrow) roam_session(rt, roam::capi::config_for(b_opts, Role::Acceptor));
-  if (sa == nullptr || sb == nullptr) {
-    delete sa;
-    delete sb;
-    return fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
+  auto *sa = new roam_session(rt, roam::capi::config_for(a_opts, Role::Initiator), a_cbs,
+                              a_user_data);
+  roam_session *sb;
+  try {
+    sb = new roam_session(rt, roam::capi::config_for(b_opts, Role::Acceptor), b_cbs,
+                          b_user_data);
+  } catch (...) {
+    sa->abandon();  // it has libuv handles: closed through the loop, not deleted here
+    throw;
   }
-  int rc = roam_session::init_pair(*sa, *sb);
+  int rc;
+  try {
+    rc = roam_session::init_pair(*sa, *sb);
+  } catch (...) {
+    sa->abandon();
+    sb->abandon();
+    throw;
+  }
   if (rc != ROAM_OK) {
-    fail_with_detail(rc, "%s: %s", __func__, sa->init_error().c_str());
+    fail_with_detail(rc, "%s: %s", api, sa->init_error().c_str());
     sa->abandon();
     sb->abandon();
     return rc;
@@ -85,16 +115,21 @@ int roam_session_pair(roam_runtime *rt, const roam_options *a_opts, const roam_o
   *a = sa;
   *b = sb;
   return ROAM_OK;
+  });
 }
 
 int roam_session_close(roam_session *s, roam_session_close_cb cb, void *user_data) {
-  if (s == nullptr) return null_argument(__func__, "s");
-  return s->close(cb, user_data);
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (s == nullptr) return null_argument(api, "s");
+    return s->close(cb, user_data);
+  });
 }
 
 int roam_session_shutdown(roam_session *s) {
-  if (s == nullptr) return null_argument(__func__, "s");
-  return s->shutdown();
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (s == nullptr) return null_argument(api, "s");
+    return s->shutdown();
+  });
 }
 
 void roam_session_set_user_data(roam_session *s, void *user_data) {
@@ -121,9 +156,12 @@ int roam_session_parity(const roam_session *s) {
   return roam::capi::parity_value(s->core.parity());
 }
 
-int roam_session_error(const roam_session *s) {
+int roam_session_error(const roam_session *s, int *error) {
   if (s == nullptr) return null_argument(__func__, "s");
-  return s->core.state() == SessionState::Ended ? s->core.end_error() : ROAM_ESTATE;
+  if (error == nullptr) return null_argument(__func__, "error");
+  if (s->core.state() != SessionState::Ended) return ROAM_ESTATE;
+  *error = s->core.end_error();
+  return ROAM_OK;
 }
 
 const char *roam_session_last_error(const roam_session *s) {
@@ -139,12 +177,17 @@ int roam_session_root(roam_session *s, roam_conn **out) {
 }
 
 int roam_session_ping(roam_session *s, uint64_t *nonce) {
-  if (s == nullptr) return null_argument(__func__, "s");
-  return s->ping(nonce);
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (s == nullptr) return null_argument(api, "s");
+    return s->ping(nonce);
+  });
 }
 
-size_t roam_session_outbound_backlog(const roam_session *s) {
-  return s ? s->core.outbound_backlog() : 0;
+int roam_session_outbound_backlog(const roam_session *s, size_t *bytes) {
+  if (s == nullptr) return null_argument(__func__, "s");
+  if (bytes == nullptr) return null_argument(__func__, "bytes");
+  *bytes = s->core.outbound_backlog();
+  return ROAM_OK;
 }
 
 int roam_session_stat(const roam_session *s, int which, uint64_t *value) {
@@ -167,41 +210,17 @@ int roam_session_stat(const roam_session *s, int which, uint64_t *value) {
 
 int roam_session_open(roam_session *s, int parity, uint32_t max_concurrent_requests,
                       const roam_metadata *md, void *conn_user_data, roam_conn **out) {
-  if (s == nullptr) return null_argument(__func__, "s");
-  if (parity != ROAM_PARITY_DEFAULT && parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN) {
-    return fail_with_detail(ROAM_EINVAL,
-                            "%s: parity %d is not ROAM_PARITY_DEFAULT (-1), ROAM_PARITY_ODD (0) "
-                            "or ROAM_PARITY_EVEN (1)",
-                            __func__, parity);
-  }
-  return s->open(parity, max_concurrent_requests, md, conn_user_data, out);
-}
-
-#define ROAM_SETTER(name, field, type)                                   \
-  int roam_session_on_##name(roam_session *s, type cb, void *user_data) { \
-    if (s == nullptr) return null_argument(__func__, "s");                \
-    s->field.fn = cb;                                                     \
-    s->field.user_data = user_data;                                       \
-    return ROAM_OK;                                                       \
-  }
-
-ROAM_SETTER(handshake, on_handshake, roam_handshake_cb)
-ROAM_SETTER(end, on_end, roam_session_end_cb)
-ROAM_SETTER(open, on_open, roam_open_cb)
-ROAM_SETTER(conn_closed, on_conn_closed, roam_conn_closed_cb)
-ROAM_SETTER(request, on_request_cb, roam_request_cb)
-ROAM_SETTER(channel, on_channel_cb, roam_channel_cb)
-ROAM_SETTER(pong, on_pong_cb, roam_pong_cb)
-ROAM_SETTER(keepalive_timeout, on_keepalive_timeout_cb, roam_keepalive_timeout_cb)
-ROAM_SETTER(writable, on_writable_cb, roam_writable_cb)
-#undef ROAM_SETTER
-
-int roam_session_on_inbound_open(roam_session *s, roam_inbound_open_cb cb, void *user_data) {
-  if (s == nullptr) return null_argument(__func__, "s");
-  s->on_inbound_open_cb.fn = cb;
-  s->on_inbound_open_cb.user_data = user_data;
-  s->set_accepts_inbound(cb != nullptr);
-  return ROAM_OK;
+  return guarded(__func__, [&, api = __func__]() -> int {
+    if (s == nullptr) return null_argument(api, "s");
+    roam::wire::Parity p;
+    if (!roam::capi::parity_from_api(parity, s->core.parity(), &p)) {
+      return fail_with_detail(ROAM_EINVAL,
+                              "%s: parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) "
+                              "or ROAM_PARITY_EVEN (2)",
+                              api, parity);
+    }
+    return s->open(p, max_concurrent_requests, md, conn_user_data, out);
+  });
 }
 
 }  // extern "C"

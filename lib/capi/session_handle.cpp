@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "capi/api_guard.hpp"
 #include "capi/frame_trace.hpp"
 
 using roam::session::CloseOrigin;
@@ -15,22 +16,40 @@ namespace {
 // socket is closed hard (a peer that stopped reading).
 constexpr uint64_t kLingerUs = 2 * 1000 * 1000;
 
+// Inbound opens are decided by the application only if it has a callback
+// to hear of them; without one they are rejected, as in roam-core.
+roam::session::SessionConfig deciding_inbound(roam::session::SessionConfig config,
+                                              const roam_callbacks *cbs) {
+  config.accepts_inbound = cbs != nullptr && cbs->inbound_open != nullptr;
+  return config;
+}
+
 }  // namespace
 
-roam_session::roam_session(roam_runtime *runtime, roam::session::SessionConfig config)
-    : rt(runtime),
-      core(std::move(config), this),
+roam_session::roam_session(roam_runtime *runtime, roam::session::SessionConfig config,
+                           const roam_callbacks *table, void *ud)
+    : cbs(table ? *table : roam_callbacks()),
+      user_data(ud),
+      rt(runtime),
+      core(deciding_inbound(std::move(config), table), this),
       channel_budget(core.config().channel_buffer_per_session) {
+  handshake_failed_event_.s = end_event_.s = this;
+  handshake_failed_event_.handshake = true;
   auto link = std::make_unique<roam::uvio::UvSessionLink>(*runtime->loop, this);
   uv_link_ = link.get();
   link_ = std::move(link);
   ++rt->live_handles;
 }
 
-roam_session::roam_session(roam::session::SessionConfig config, uint64_t now_us)
-    : rt(nullptr),
-      core(std::move(config), this),
+roam_session::roam_session(roam::session::SessionConfig config, const roam_callbacks *table,
+                           void *ud, uint64_t now_us)
+    : cbs(table ? *table : roam_callbacks()),
+      user_data(ud),
+      rt(nullptr),
+      core(deciding_inbound(std::move(config), table), this),
       channel_budget(core.config().channel_buffer_per_session) {
+  handshake_failed_event_.s = end_event_.s = this;
+  handshake_failed_event_.handshake = true;
   auto link = std::make_unique<roam::capi::AppSessionLink>(this, now_us);
   app_link_ = link.get();
   link_ = std::move(link);
@@ -38,10 +57,25 @@ roam_session::roam_session(roam::session::SessionConfig config, uint64_t now_us)
 }
 
 roam_session::~roam_session() {
+  // Events still queued name retired connections: drop them first.
+  while (!events_.empty()) events_.pop()->discard();
+  core.for_each_connection(
+      [](const roam::session::Connection &k) { delete static_cast<roam_conn *>(k.app); });
+  while (retired_ != nullptr) {
+    roam_conn *c = retired_;
+    retired_ = c->retired_next;
+    delete c;
+  }
   if (listener_tally) listener_tally->session_ended(this);
   link_->cancel_flush();
-  if (rt) --rt->live_handles;
+  if (rt) {
+    --rt->live_handles;
+    if (abandoned_) --rt->abandoned_handles;
+  }
 }
+
+thread_local int roam_session::t_calls = 0;
+thread_local const roam_session *roam_session::t_driven = nullptr;
 
 // ---- creation -------------------------------------------------------------------------
 
@@ -77,6 +111,7 @@ int roam_session::init_pair(roam_session &a, roam_session &b) {
 }
 
 void roam_session::abandon() {
+  if (rt && !abandoned_) ++rt->abandoned_handles;
   abandoned_ = true;
   close_requested_ = true;
   transport_closing_ = true;
@@ -114,16 +149,37 @@ void roam_session::after_core() {
   if (core.state() != SessionState::Ended) link_->arm_timer(core.next_deadline());
 }
 
-void roam_session::on_deadline() {
-  if (core.state() == SessionState::Ended) {
-    link_->close(false);  // the linger ran out
-    return;
+// ---- the libuv side: nothing thrown here may unwind into libuv ------------------------
+
+void roam_session::fail_inside(int code) noexcept {
+  // Out of memory (or a bug) in the middle of the session's own work: the
+  // state it was changing cannot be trusted to continue, so the session
+  // ends with that code and its transport closes.
+  try {
+    core.transport_failed(code, code == ROAM_ENOMEM ? "out of memory" : "internal error");
+    after_core();
+  } catch (...) {
   }
-  core.tick(link_->now_us());
-  after_core();
+  if (!transport_closing_) {
+    transport_closing_ = true;
+    link_->close(false);
+  }
 }
 
-void roam_session::flush() {
+void roam_session::on_deadline() {
+  contained([&] {
+    if (core.state() == SessionState::Ended) {
+      link_->close(false);  // the linger ran out
+      return;
+    }
+    core.tick(link_->now_us());
+    after_core();
+  });
+}
+
+void roam_session::flush() { contained([&] { flush_output(); }); }
+
+void roam_session::flush_output() {
   if (core.has_output() && !transport_closing_) {
     core.take_output(write_buf_);
     link_->write(write_buf_);
@@ -139,59 +195,57 @@ void roam_session::flush() {
   }
 }
 
-void roam_session::on_transport_connected() { start_protocol(); }
+void roam_session::on_transport_connected() {
+  contained([&] { start_protocol(); });
+}
 
 void roam_session::on_transport_bytes(roam::wire::ByteView bytes) {
-  core.receive(bytes, link_->now_us());
-  after_core();
+  contained([&] {
+    core.receive(bytes, link_->now_us());
+    after_core();
+  });
 }
 
 void roam_session::on_transport_eof() {
-  core.receive_eof(link_->now_us());
-  after_core();
+  contained([&] {
+    core.receive_eof(link_->now_us());
+    after_core();
+  });
 }
 
 void roam_session::on_transport_error(int code, const std::string &reason) {
-  core.transport_failed(code, reason);
-  transport_closing_ = true;
-  link_->close(false);
-  after_core();
+  contained([&] {
+    core.transport_failed(code, reason);
+    transport_closing_ = true;
+    link_->close(false);
+    after_core();
+  });
 }
 
 void roam_session::on_transport_drained(size_t backlog) {
-  core.set_transport_backlog(backlog);
-  after_core();
+  contained([&] {
+    core.set_transport_backlog(backlog);
+    after_core();
+  });
 }
 
 void roam_session::on_transport_closed() {
   transport_closed_ = true;
-  if (core.state() != SessionState::Ended && !abandoned_) {
-    core.transport_failed(ROAM_EIO, "transport closed");
-  }
+  contained([&] {
+    if (core.state() != SessionState::Ended && !abandoned_) {
+      core.transport_failed(ROAM_EIO, "transport closed");
+    }
+  });
   maybe_finalize();
 }
 
 // ---- event delivery ----------------------------------------------------------------------
 
-void roam_session::deliver(std::function<void()> fn) {
-  if (api_depth_ == 0 && pending_events_.empty()) {
-    fn();
-    return;
+void roam_session::deliver_events() {
+  while (!events_.empty()) {
+    roam::capi::QueuedEvent *e = events_.pop();
+    contained([e] { e->run(); });
   }
-  pending_events_.push_back(std::move(fn));
-  if (!drain_scheduled_) {
-    drain_scheduled_ = true;
-    link_->defer([this] { drain_events(); });
-  }
-}
-
-void roam_session::drain_events() {
-  while (!pending_events_.empty()) {
-    std::function<void()> fn = std::move(pending_events_.front());
-    pending_events_.pop_front();
-    fn();
-  }
-  drain_scheduled_ = false;
   maybe_finalize();
 }
 
@@ -206,31 +260,65 @@ std::shared_ptr<roam_metadata> roam_session::keepable(const MetadataView &md) co
   return copy;
 }
 
+// The handles live in the core's connection table (Connection::app): no
+// second table to keep in step with it.
 roam_conn *roam_session::find_conn(uint64_t id) const {
-  auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.get();
+  const roam::session::Connection *c = core.find(id);
+  return c ? static_cast<roam_conn *>(c->app) : nullptr;
 }
 
 roam_conn *roam_session::add_conn(uint64_t id, int state, void *conn_ud) {
-  auto c = std::make_unique<roam_conn>(this, id, state, conn_ud);
-  roam_conn *raw = c.get();
-  conns_[id] = std::move(c);
-  return raw;
+  auto *c = new roam_conn(this, id, state, conn_ud);
+  core.set_app(id, c);
+  return c;
 }
 
-void roam_session::retire_conn(roam_conn *c, std::function<void(roam_conn *)> final_cb) {
-  auto it = conns_.find(c->id);
-  if (it == conns_.end() || it->second.get() != c) return;
+void roam_session::retire_conn(roam_conn *c, roam::capi::ConnFinal kind, int status, int origin,
+                               const MetadataView &view) {
+  if (c->state == ROAM_CONN_CLOSED) return;  // retired already
   c->state = ROAM_CONN_CLOSED;
-  retired_.push_back(std::move(it->second));
-  conns_.erase(it);
+  // The core has let go of the connection (closed, rejected); should it
+  // still list it, it must not hand out this handle any more.
+  if (find_conn(c->id) == c) core.set_app(c->id, nullptr);
+  c->retired_next = retired_;
+  retired_ = c;
   if (c == root_) root_ = nullptr;
-  deliver([this, c, final_cb] {
-    if (final_cb) final_cb(c);
-    retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
-                                  [c](const std::unique_ptr<roam_conn> &p) { return p.get() == c; }),
-                   retired_.end());
-  });
+  c->final_event.kind = kind;
+  c->final_event.status = status;
+  c->final_event.origin = origin;
+  try {
+    std::shared_ptr<roam_metadata> md = view.empty() ? nullptr : keepable(view);
+    deliver([this, c, md] { finish_conn(c, c->final_event.status, md.get()); });
+  } catch (const std::bad_alloc &) {
+    // The metadata could not be kept: the final callback still comes, in
+    // its place in the queue, saying so.
+    c->final_event.status = ROAM_ENOMEM;
+    deliver_final(&c->final_event);
+  }
+}
+
+void roam_session::finish_conn(roam_conn *c, int status, const roam_metadata *md) {
+  const roam::capi::ConnFinalEvent &e = c->final_event;
+  if (e.kind == roam::capi::ConnFinal::kOpenResult) {
+    if (cbs.open_result) cbs.open_result(this, user_data, c, status, md);
+  } else if (e.kind == roam::capi::ConnFinal::kClosed) {
+    if (cbs.conn_closed) cbs.conn_closed(this, user_data, c, e.origin, status, md);
+  }
+  for (roam_conn **p = &retired_; *p != nullptr; p = &(*p)->retired_next) {
+    if (*p == c) {
+      *p = c->retired_next;
+      break;
+    }
+  }
+  delete c;
+}
+
+void roam_session::EndEvent::run() {
+  if (handshake) {
+    if (s->cbs.handshake) s->cbs.handshake(s, s->user_data, status, nullptr);
+  } else if (s->cbs.session_end) {
+    s->cbs.session_end(s, s->user_data, status, s->core.end_reason().c_str());
+  }
 }
 
 // ---- core events -----------------------------------------------------------------------------
@@ -239,11 +327,20 @@ void roam_session::on_handshake_done(const ConnectionSettings &local, const Conn
                                      const MetadataView &peer_md) {
   root_ = add_conn(0, ROAM_CONN_OPEN, nullptr);
   root_->start_driver(local, peer);
-  handshake_reported_ = true;
   if (listener_tally) listener_tally->handshake_done(this);
-  deliver_with_metadata(peer_md, [this](const roam_metadata *md) {
-    if (on_handshake.fn) on_handshake.fn(this, on_handshake.user_data, ROAM_OK, md);
-  });
+  // Marked first: the callback may run right here and end the session,
+  // which must not report the handshake a second time.
+  handshake_reported_ = true;
+  try {
+    deliver_with_metadata(peer_md, [this](const roam_metadata *md) {
+      if (cbs.handshake) cbs.handshake(this, user_data, ROAM_OK, md);
+    });
+  } catch (...) {
+    // It could not be queued (out of memory: the session is failing): the
+    // handshake is reported as failed instead.
+    handshake_reported_ = false;
+    throw;
+  }
 }
 
 void roam_session::on_inbound_open(uint64_t id, const ConnectionSettings &,
@@ -251,9 +348,16 @@ void roam_session::on_inbound_open(uint64_t id, const ConnectionSettings &,
   roam_conn *c = add_conn(id, ROAM_CONN_PENDING_INBOUND, nullptr);
   // The handle outlives a queued callback: it is retired only after its own
   // final callback, which is queued behind this one.
-  deliver_with_metadata(view, [this, c](const roam_metadata *md) {
-    if (on_inbound_open_cb.fn) on_inbound_open_cb.fn(c, on_inbound_open_cb.user_data, md);
-  });
+  try {
+    deliver_with_metadata(view, [this, c](const roam_metadata *md) {
+      if (cbs.inbound_open) cbs.inbound_open(this, user_data, c, md);
+    });
+  } catch (...) {
+    // Never announced: no callback may name it.
+    core.set_app(id, nullptr);
+    delete c;
+    throw;
+  }
 }
 
 void roam_session::on_open_accepted(uint64_t id, const ConnectionSettings &peer,
@@ -263,31 +367,30 @@ void roam_session::on_open_accepted(uint64_t id, const ConnectionSettings &peer,
   c->state = ROAM_CONN_OPEN;
   c->start_driver(core.find(id)->local, peer);
   deliver_with_metadata(view, [this, c](const roam_metadata *md) {
-    if (on_open.fn) on_open.fn(c, on_open.user_data, ROAM_OK, md);
+    if (cbs.open_result) cbs.open_result(this, user_data, c, ROAM_OK, md);
   });
 }
 
-void roam_session::on_open_rejected(uint64_t id, const MetadataView &view) {
-  roam_conn *c = find_conn(id);
+void roam_session::on_open_rejected(uint64_t, void *app, const MetadataView &view) {
+  Deferral later(this);  // the final callback frees the handle: never inline
+  auto *c = static_cast<roam_conn *>(app);
   if (c == nullptr) return;
-  std::shared_ptr<roam_metadata> md = keepable(view);
-  retire_conn(c, [this, md](roam_conn *conn) {
-    if (on_open.fn) on_open.fn(conn, on_open.user_data, ROAM_EREJECTED, md.get());
-  });
+  retire_conn(c, roam::capi::ConnFinal::kOpenResult, ROAM_EREJECTED, 0, view);
 }
 
-void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int reason,
+void roam_session::on_connection_closed(uint64_t id, void *app, CloseOrigin origin, int reason,
                                         const MetadataView &view) {
-  roam_conn *c = find_conn(id);
+  // Everything this close causes is queued, in order, and delivered after
+  // the core's work: a callback run here (a channel's end) could end the
+  // session before the closed callback is even queued, or free this
+  // handle while its driver is on the stack.
+  Deferral later(this);
+  auto *c = static_cast<roam_conn *>(app);
   if (c == nullptr) return;
-  int was = c->state;
-  std::shared_ptr<roam_metadata> md = view.empty() ? nullptr : keepable(view);
-  if (was == ROAM_CONN_PENDING_OUTBOUND) {
+  if (c->state == ROAM_CONN_PENDING_OUTBOUND) {
     // An open that never got its answer: the open callback reports it.
     int status = reason == ROAM_OK ? ROAM_ECLOSED : reason;
-    retire_conn(c, [this, status](roam_conn *conn) {
-      if (on_open.fn) on_open.fn(conn, on_open.user_data, status, nullptr);
-    });
+    retire_conn(c, roam::capi::ConnFinal::kOpenResult, status, 0, MetadataView());
     return;
   }
   // Calls, served calls and channels end first; the closed callback is last.
@@ -295,11 +398,7 @@ void roam_session::on_connection_closed(uint64_t id, CloseOrigin origin, int rea
   int origin_value = origin == CloseOrigin::Local    ? ROAM_CLOSE_LOCAL
                      : origin == CloseOrigin::Remote ? ROAM_CLOSE_REMOTE
                                                      : ROAM_CLOSE_SESSION;
-  retire_conn(c, [this, origin_value, reason, md](roam_conn *conn) {
-    if (on_conn_closed.fn) {
-      on_conn_closed.fn(conn, on_conn_closed.user_data, origin_value, reason, md.get());
-    }
-  });
+  retire_conn(c, roam::capi::ConnFinal::kClosed, reason, origin_value, view);
   // Only now the proxy partner: closing it can end this session (our root,
   // released, was the partner), and the end callback must come after this
   // connection's closed callback.
@@ -328,15 +427,13 @@ void roam_session::on_channel(uint64_t id, const roam::wire::ChannelMessage &m) 
 
 void roam_session::on_pong(uint64_t nonce, uint64_t rtt_us) {
   deliver([this, nonce, rtt_us] {
-    if (on_pong_cb.fn) on_pong_cb.fn(this, on_pong_cb.user_data, nonce, rtt_us);
+    if (cbs.pong) cbs.pong(this, user_data, nonce, rtt_us);
   });
 }
 
 void roam_session::on_keepalive_timeout(uint64_t) {
   deliver([this] {
-    if (on_keepalive_timeout_cb.fn) {
-      on_keepalive_timeout_cb.fn(this, on_keepalive_timeout_cb.user_data);
-    }
+    if (cbs.keepalive_timeout) cbs.keepalive_timeout(this, user_data);
   });
 }
 
@@ -344,27 +441,32 @@ void roam_session::on_writable() {
   // Channel queues waiting for room go first, then whoever is proxying
   // into us, then the application.
   std::vector<uint64_t> ids;
-  for (auto &kv : conns_) ids.push_back(kv.first);
+  core.for_each_connection([&](const roam::session::Connection &k) { ids.push_back(k.id); });
   for (uint64_t id : ids) {
     roam_conn *c = find_conn(id);
     if (c && c->driver) c->driver->on_writable();
   }
   proxy.on_writable();
   deliver([this] {
-    if (on_writable_cb.fn) on_writable_cb.fn(this, on_writable_cb.user_data);
+    if (cbs.writable) cbs.writable(this, user_data);
   });
 }
 
 bool roam_session::has_work_in_progress() const {
   // Asked only when the idle timeout runs out, so a walk over the
   // connections is cheap enough.
-  for (const auto &kv : conns_) {
-    const roam_conn *c = kv.second.get();
-    if (proxy.forwards(kv.first)) return true;  // the other side may be busy
+  bool busy = false;
+  core.for_each_connection([&](const roam::session::Connection &k) {
+    const auto *c = static_cast<const roam_conn *>(k.app);
+    if (busy || c == nullptr) return;
+    if (proxy.forwards(k.id)) {
+      busy = true;  // the other side may be busy
+      return;
+    }
     const roam::rpc::ConnectionDriver *d = c->driver.get();
-    if (d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count())) return true;
-  }
-  return false;
+    if (d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count())) busy = true;
+  });
+  return busy;
 }
 
 // ---- proxying ------------------------------------------------------------------------------
@@ -395,21 +497,18 @@ void roam_session::on_session_ended(int error, std::string_view) {
   link_->arm_timer(roam::session::SessionLink::kNever);
   if (!handshake_reported_) {
     handshake_reported_ = true;
-    int status = error == ROAM_OK ? ROAM_ESHUTDOWN : error;
-    deliver([this, status] {
-      if (on_handshake.fn) on_handshake.fn(this, on_handshake.user_data, status, nullptr);
-    });
+    handshake_failed_event_.status = error == ROAM_OK ? ROAM_ESHUTDOWN : error;
+    deliver_final(&handshake_failed_event_);
   }
-  deliver([this, error] {
-    if (on_end.fn) on_end.fn(this, on_end.user_data, error, core.end_reason().c_str());
-  });
+  end_event_.status = error;
+  deliver_final(&end_event_);
 }
 
 // ---- closing -------------------------------------------------------------------------------
 
 void roam_session::maybe_finalize() {
   if (!close_requested_ || finalizing_ || !transport_closed_) return;
-  if (!pending_events_.empty() || drain_scheduled_) return;
+  if (!events_.empty()) return;
   finalizing_ = true;
   link_->shut([this] {
     roam_session_close_cb cb = abandoned_ ? nullptr : close_cb_;
@@ -455,15 +554,12 @@ int roam_session::shutdown() {
 
 // ---- connections ---------------------------------------------------------------------------
 
-int roam_session::open(int parity, uint32_t max, const roam_metadata *md, void *conn_ud,
-                       roam_conn **out) {
-  if (parity != ROAM_PARITY_DEFAULT && parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN) {
-    return ROAM_EINVAL;
-  }
+int roam_session::open(roam::wire::Parity parity, uint32_t max, const roam_metadata *md,
+                       void *conn_ud, roam_conn **out) {
   ApiScope scope(this);
   ConnectionSettings local;
-  local.parity = parity == ROAM_PARITY_DEFAULT ? core.parity() : static_cast<roam::wire::Parity>(parity);
-  local.max_concurrent_requests = max;
+  local.parity = parity;
+  local.max_concurrent_requests = max ? max : roam::capi::kDefaultMaxConcurrentRequests;
   uint64_t id = 0;
   int rc = core.open_connection(local, roam::capi::view_of(md), &id);
   if (rc != ROAM_OK) return rc;
@@ -474,16 +570,14 @@ int roam_session::open(int parity, uint32_t max, const roam_metadata *md, void *
 
 int roam_session::accept(roam_conn *c, int parity, uint32_t max, const roam_metadata *md) {
   if (c->state != ROAM_CONN_PENDING_INBOUND) return c->state == ROAM_CONN_CLOSED ? ROAM_ECLOSED : ROAM_ESTATE;
-  if (parity != ROAM_PARITY_DEFAULT && parity != ROAM_PARITY_ODD && parity != ROAM_PARITY_EVEN) {
-    return ROAM_EINVAL;
-  }
-  ApiScope scope(this);
   const roam::session::Connection *info = core.find(c->id);
   if (info == nullptr) return ROAM_ENOTFOUND;
   ConnectionSettings local;
-  local.parity = parity == ROAM_PARITY_DEFAULT ? roam::wire::opposite(info->peer.parity)
-                                               : static_cast<roam::wire::Parity>(parity);
-  local.max_concurrent_requests = max;
+  if (!roam::capi::parity_from_api(parity, roam::wire::opposite(info->peer.parity), &local.parity)) {
+    return ROAM_EINVAL;
+  }
+  local.max_concurrent_requests = max ? max : roam::capi::kDefaultMaxConcurrentRequests;
+  ApiScope scope(this);
   int rc = core.accept_connection(c->id, local, roam::capi::view_of(md));
   if (rc == ROAM_OK) {
     c->state = ROAM_CONN_OPEN;
@@ -500,7 +594,7 @@ int roam_session::reject(roam_conn *c, const roam_metadata *md) {
   // outbound hard limit): the connection is gone from the core, unreported,
   // so the handle ends here as for any reject.
   if (rc == ROAM_ELIMIT && core.find(c->id) == nullptr) rc = ROAM_OK;
-  if (rc == ROAM_OK) retire_conn(c, nullptr);
+  if (rc == ROAM_OK) retire_conn(c, roam::capi::ConnFinal::kNone, 0, 0, MetadataView());
   return rc;
 }
 
@@ -563,14 +657,14 @@ std::string roam_session::init_error() const {
 
 void roam_session::on_message(roam::session::Direction dir, const roam::wire::Message &m,
                               size_t frame_size) {
-  if (!roam::capi::frame_trace_wanted(on_trace_cb.fn, dir, m)) return;
+  if (cbs.trace == nullptr) return;
   roam::capi::FrameTraceEvent event = roam::capi::describe_frame(dir, m, frame_size);
   // Always through the queue, as if inside a user call: the core is in the
   // middle of its work here, and a trace callback that called back into the
   // session (close it, send) would find it half-way through a change.
   ++api_depth_;
   deliver([this, event] {
-    roam::capi::report_frame(this, on_trace_cb.fn, on_trace_cb.user_data, event);
+    roam::capi::report_frame(this, event);
   });
   --api_depth_;
 }

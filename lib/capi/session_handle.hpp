@@ -9,15 +9,13 @@
 // user call"), so no callback ever runs inside a libroam function.
 #pragma once
 
-#include <list>
-#include <functional>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
+#include "capi/api_guard.hpp"
+#include "capi/callbacks_table.hpp"
 #include "capi/conn_handle.hpp"
+#include "capi/event_queue.hpp"
 #include "capi/listener_tally.hpp"
 #include "capi/metadata_handle.hpp"
 #include "capi/runtime_handle.hpp"
@@ -33,6 +31,18 @@ namespace roam::capi {
 inline int parity_value(wire::Parity p) {
   return p == wire::Parity::Odd ? ROAM_PARITY_ODD : ROAM_PARITY_EVEN;
 }
+// A roam_parity from the application: ROAM_PARITY_DEFAULT (0) becomes
+// `fallback`. False for a value that is not a roam_parity.
+inline bool parity_from_api(int parity, wire::Parity fallback, wire::Parity *out) {
+  switch (parity) {
+    case ROAM_PARITY_DEFAULT: *out = fallback; return true;
+    case ROAM_PARITY_ODD: *out = wire::Parity::Odd; return true;
+    case ROAM_PARITY_EVEN: *out = wire::Parity::Even; return true;
+    default: return false;
+  }
+}
+// What max_concurrent_requests 0 means.
+constexpr uint32_t kDefaultMaxConcurrentRequests = 64;
 }  // namespace roam::capi
 
 struct roam_session final : roam::session::SessionObserver,
@@ -40,10 +50,12 @@ struct roam_session final : roam::session::SessionObserver,
                             roam::session::ProxyEndpoint {
   // A session on a libuv stream of the runtime's loop (one of the init_*
   // below gives it its stream).
-  roam_session(roam_runtime *rt, roam::session::SessionConfig config);
+  roam_session(roam_runtime *rt, roam::session::SessionConfig config, const roam_callbacks *cbs,
+               void *ud);
   // A session on the application's own transport: no runtime, no libuv;
   // the protocol starts at once (an initiator's Hello is queued).
-  roam_session(roam::session::SessionConfig config, uint64_t now_us);
+  roam_session(roam::session::SessionConfig config, const roam_callbacks *cbs, void *ud,
+               uint64_t now_us);
   ~roam_session() override;
 
   // ---- creation: exactly one of these, right after construction ----------------
@@ -61,7 +73,7 @@ struct roam_session final : roam::session::SessionObserver,
   // ---- user calls (each wraps itself in an ApiScope) -------------------------------
   int close(roam_session_close_cb cb, void *user_data);
   int shutdown();
-  int open(int parity, uint32_t max_concurrent_requests, const roam_metadata *md, void *conn_ud,
+  int open(roam::wire::Parity parity, uint32_t max_concurrent_requests, const roam_metadata *md, void *conn_ud,
            roam_conn **out);
   int accept(roam_conn *c, int parity, uint32_t max_concurrent_requests, const roam_metadata *md);
   int reject(roam_conn *c, const roam_metadata *md);
@@ -72,7 +84,6 @@ struct roam_session final : roam::session::SessionObserver,
   int send_channel(roam_conn *c, int kind, uint64_t id, const roam_metadata *md,
                    const void *payload, size_t len, uint32_t additional);
   int ping(uint64_t *nonce);
-  void set_accepts_inbound(bool accepts) { core.set_accepts_inbound(accepts); }
 
   int api_state() const;
   // The application's transport, or null for a libuv session.
@@ -86,18 +97,52 @@ struct roam_session final : roam::session::SessionObserver,
   // was freed (its close completed) so the caller must not touch it.
   template <class Fn>
   int drive(Fn &&fn, bool *freed) {
-    int rc = fn();
-    after_core();
+    int rc;
+    {
+      Driving scope(this);
+      rc = fn();
+      after_core();
+    }
+    Driving scope(this);
     *freed = !app_link_->run_due();
     return rc;
   }
   roam_conn *root() const { return root_; }
 
   // ---- used by connections, calls and channels ------------------------------
+  // True if a callback delivered now would have to wait: views must be
+  // copied. It waits when this session is inside a user call or has
+  // events queued before it; when a libroam call is running on this thread
+  // for another session (a session proxied into ours is being driven, or
+  // called); and, for a session on the application's transport, whenever
+  // that transport is not the one being driven (its callbacks run only
+  // inside its own receive / tick).
+  bool deferring() const {
+    if (api_depth_ > 0 || !events_.empty()) return true;
+    if (app_link_ != nullptr) return t_driven != this;
+    return t_calls > 0 && t_driven != this;
+  }
   // Runs a user callback now, or later (in order) when inside a user call.
-  void deliver(std::function<void()> fn);
-  // True if a callback delivered now would have to wait: views must be copied.
-  bool deferring() const { return api_depth_ > 0 || !pending_events_.empty(); }
+  // Queueing it allocates, and may throw std::bad_alloc.
+  template <class Fn>
+  void deliver(Fn fn) {
+    if (!deferring()) {
+      fn();
+      return;
+    }
+    events_.push(new roam::capi::CallbackEvent<Fn>(std::move(fn)));
+    link_->schedule_events();
+  }
+  // The same for an event that was allocated when its object was born (a
+  // final event): never allocates, never fails.
+  void deliver_final(roam::capi::QueuedEvent *e) {
+    if (!deferring()) {
+      e->run();
+      return;
+    }
+    events_.push(e);
+    link_->schedule_events();
+  }
   // deliver() for a callback that takes metadata: the received view when it
   // runs now, an owned copy when it has to wait its turn.
   template <class Fn>
@@ -119,30 +164,12 @@ struct roam_session final : roam::session::SessionObserver,
     return fn();
   }
 
-  template <class Fn>
-  struct Callback {
-    Fn fn = nullptr;
-    void *user_data = nullptr;
-  };
-  Callback<roam_handshake_cb> on_handshake;
-  Callback<roam_session_end_cb> on_end;
-  Callback<roam_inbound_open_cb> on_inbound_open_cb;
-  Callback<roam_open_cb> on_open;
-  Callback<roam_conn_closed_cb> on_conn_closed;
-  Callback<roam_request_cb> on_request_cb;
-  Callback<roam_channel_cb> on_channel_cb;
-  Callback<roam_pong_cb> on_pong_cb;
-  Callback<roam_keepalive_timeout_cb> on_keepalive_timeout_cb;
-  Callback<roam_writable_cb> on_writable_cb;
-  Callback<roam_call_cb> on_call_cb;
-  Callback<roam_call_cancelled_cb> on_call_cancelled_cb;
-  Callback<roam_channel_item_cb> on_channel_item_cb;
-  Callback<roam_channel_end_cb> on_channel_end_cb;
-  Callback<roam_channel_writable_cb> on_channel_writable_cb;
-  Callback<roam_trace_cb> on_trace_cb;
+  // The application's callbacks (a copy of the table it gave) and the
+  // user_data every one of them gets.
+  const roam_callbacks cbs;
+  void *user_data = nullptr;
 
   roam_runtime *const rt;
-  void *user_data = nullptr;
   roam::session::SessionCore core;
   // The listener that accepted us, told when our handshake completes and
   // when we end (it counts us against its caps); NULL once it let go.
@@ -156,13 +183,40 @@ struct roam_session final : roam::session::SessionObserver,
   // RAII marker for "inside a user call": events are queued, and on exit
   // any output is scheduled and the timer re-armed.
   struct ApiScope {
-    explicit ApiScope(roam_session *session) : self(session) { ++self->api_depth_; }
+    explicit ApiScope(roam_session *session) : self(session) {
+      ++self->api_depth_;
+      ++t_calls;
+    }
     ~ApiScope() {
+      --t_calls;
       --self->api_depth_;
-      self->after_core();
+      self->contained([this] { self->after_core(); });
     }
     roam_session *self;
   };
+  // Marks the session the application is driving (receive, tick) on this
+  // thread: its callbacks may run there, nobody else's.
+  struct Driving {
+    explicit Driving(const roam_session *session) : saved(t_driven) {
+      t_driven = session;
+      ++t_calls;
+    }
+    ~Driving() {
+      --t_calls;
+      t_driven = saved;
+    }
+    const roam_session *saved;
+  };
+  // Queues events instead of running them (for work done in the middle of
+  // the core's, where a callback must not free what is on the stack).
+  struct Deferral {
+    explicit Deferral(roam_session *session) : self(session) { ++self->api_depth_; }
+    ~Deferral() { --self->api_depth_; }
+    roam_session *self;
+  };
+  // libroam calls running on this thread, and the session being driven.
+  static thread_local int t_calls;
+  static thread_local const roam_session *t_driven;
 
   // SessionObserver
   void on_handshake_done(const roam::wire::ConnectionSettings &local,
@@ -172,8 +226,8 @@ struct roam_session final : roam::session::SessionObserver,
                        const roam::wire::MetadataView &md) override;
   void on_open_accepted(uint64_t conn, const roam::wire::ConnectionSettings &peer,
                         const roam::wire::MetadataView &md) override;
-  void on_open_rejected(uint64_t conn, const roam::wire::MetadataView &md) override;
-  void on_connection_closed(uint64_t conn, roam::session::CloseOrigin origin, int reason,
+  void on_open_rejected(uint64_t conn, void *app, const roam::wire::MetadataView &md) override;
+  void on_connection_closed(uint64_t conn, void *app, roam::session::CloseOrigin origin, int reason,
                             const roam::wire::MetadataView &md) override;
   void on_request(uint64_t conn, const roam::wire::RequestMessage &request) override;
   void on_channel(uint64_t conn, const roam::wire::ChannelMessage &channel) override;
@@ -202,12 +256,32 @@ struct roam_session final : roam::session::SessionObserver,
 
   void start_protocol();
   void after_core();
-  void drain_events();
+  void flush_output();
+  // Runs work the loop (or the application's transport) asked of us; an
+  // exception ends the session with ROAM_ENOMEM / ROAM_EINTERNAL instead
+  // of unwinding into libuv.
+  template <class Fn>
+  void contained(Fn &&fn) noexcept {
+    try {
+      fn();
+    } catch (...) {
+      fail_inside(roam::capi::exception_code("roam session"));
+    }
+  }
+  void fail_inside(int code) noexcept;
+  void deliver_events() override;
   roam_conn *find_conn(uint64_t id) const;
   roam_conn *add_conn(uint64_t id, int state, void *conn_ud);
-  // Moves a handle out of the live table; it is destroyed after `final_cb`
-  // (its last callback) has been delivered.
-  void retire_conn(roam_conn *c, std::function<void(roam_conn *)> final_cb);
+  // Moves a handle out of the live table into the retired list; it is
+  // destroyed after its final callback (`kind`, with `status` / `origin`
+  // and metadata) has been delivered. kNone: no callback (a reject).
+  void retire_conn(roam_conn *c, roam::capi::ConnFinal kind, int status, int origin,
+                   const roam::wire::MetadataView &md);
+ public:
+  // Runs a retired connection's final callback and frees it.
+  void finish_conn(roam_conn *c, int status, const roam_metadata *md);
+
+ private:
   void maybe_finalize();
 
   std::unique_ptr<roam::session::SessionLink> link_;
@@ -215,15 +289,24 @@ struct roam_session final : roam::session::SessionObserver,
   roam::capi::AppSessionLink *app_link_ = nullptr;  // set for the application's transport
   roam::wire::ByteBuffer write_buf_;
 
-  std::map<uint64_t, std::unique_ptr<roam_conn>> conns_;
-  std::vector<std::unique_ptr<roam_conn>> retired_;
+  roam_conn *retired_ = nullptr;  // a list through roam_conn::retired_next
   roam_conn *root_ = nullptr;
 
   int api_depth_ = 0;
-  // A list, not a deque: an empty deque still allocates ~600 bytes, and
-  // most sessions, most of the time, have nothing pending.
-  std::list<std::function<void()>> pending_events_;
-  bool drain_scheduled_ = false;
+  // Callbacks waiting their turn (event_queue.hpp).
+  roam::capi::EventQueue events_;
+  // The session's own last events, made with it so that they can always
+  // be delivered: the handshake's failure (if it never completed) and the
+  // end.
+  struct EndEvent final : roam::capi::QueuedEvent {
+    roam_session *s = nullptr;
+    bool handshake = false;  // the failed-handshake callback, else the end callback
+    int status = 0;
+    void run() override;
+    void discard() override {}
+  };
+  EndEvent handshake_failed_event_;
+  EndEvent end_event_;
 
   bool started_ = false;
   bool handshake_reported_ = false;

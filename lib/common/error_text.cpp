@@ -37,6 +37,8 @@ constexpr ErrorInfo kErrors[] = {
     {ROAM_EUSER, "ROAM_EUSER", "the method returned an error"},
     {ROAM_EUNKNOWNMETHOD, "ROAM_EUNKNOWNMETHOD", "unknown method"},
     {ROAM_EINVALIDPAYLOAD, "ROAM_EINVALIDPAYLOAD", "invalid arguments"},
+    {ROAM_ENOBUFS, "ROAM_ENOBUFS", "buffer too small"},
+    {ROAM_EINTERNAL, "ROAM_EINTERNAL", "internal error in libroam"},
     {ROAM_ETRUNCATED, "ROAM_ETRUNCATED", "malformed message: input ends inside a value"},
     {ROAM_EOVERLONG, "ROAM_EOVERLONG", "malformed message: varint too long"},
     {ROAM_EBADTAG, "ROAM_EBADTAG", "malformed message: unknown discriminant"},

@@ -168,6 +168,7 @@ int ChannelTable::set_manual_credit(uint64_t id, bool manual) {
 int ChannelTable::credit(uint64_t id, uint32_t *out) const {
   auto it = channels_.find(id);
   if (it == channels_.end()) return ROAM_ENOTFOUND;
+  if (it->second.dir != ChannelDirection::Send) return ROAM_EINVAL;  // a sender's numbers
   *out = it->second.credit;
   return ROAM_OK;
 }
@@ -175,6 +176,7 @@ int ChannelTable::credit(uint64_t id, uint32_t *out) const {
 int ChannelTable::queued(uint64_t id, size_t *out) const {
   auto it = channels_.find(id);
   if (it == channels_.end()) return ROAM_ENOTFOUND;
+  if (it->second.dir != ChannelDirection::Send) return ROAM_EINVAL;
   *out = it->second.queue.size();
   return ROAM_OK;
 }

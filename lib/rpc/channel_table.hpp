@@ -58,6 +58,13 @@ class ChannelTable {
   // ROAM_ESTATE if the id is in use.
   int add(uint64_t id, ChannelDirection dir, uint32_t initial_credit, void *token);
   bool contains(uint64_t id) const { return channels_.count(id) != 0; }
+  // Whether a call being served named `id` and nobody bound it yet.
+  bool announced(uint64_t id) const { return announced_.count(id) != 0; }
+  // Whether `id` is held with this token.
+  bool holds(uint64_t id, const void *token) const {
+    auto it = channels_.find(id);
+    return it != channels_.end() && it->second.token == token;
+  }
   size_t size() const { return channels_.size(); }
 
   int send_item(uint64_t id, wire::ByteView item);

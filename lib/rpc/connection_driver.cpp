@@ -58,7 +58,7 @@ int ConnectionDriver::cancel(uint64_t request_id, const MetadataView &md) {
   // not complete it a second time.
   void *token = it->second.token;
   it->second.token = nullptr;
-  events_->on_call_done(token, ROAM_ECANCELLED, nullptr, wire::ByteView());
+  events_->on_call_done(token, request_id, ROAM_ECANCELLED, nullptr, wire::ByteView());
   if (gone_) return ROAM_OK;  // the callback closed the connection
   RequestMessage m;
   m.id = request_id;
@@ -169,7 +169,7 @@ void ConnectionDriver::handle_request(const RequestMessage &m) {
       }
       wire::ByteView value;
       int status = decode_call_result(m.payload, &value);
-      events_->on_call_done(token, status, &m.metadata, value);
+      events_->on_call_done(token, m.id, status, &m.metadata, value);
       return;
     }
     case RequestKind::Cancel: {
@@ -220,7 +220,9 @@ void ConnectionDriver::connection_gone(int reason) {
   served_.clear();
   std::sort(calls.begin(), calls.end());
   std::sort(served.begin(), served.end());
-  for (auto &call : calls) events_->on_call_done(call.second, status, nullptr, wire::ByteView());
+  for (auto &call : calls) {
+    events_->on_call_done(call.second, call.first, status, nullptr, wire::ByteView());
+  }
   for (uint64_t id : served) events_->on_served_call_cancelled(id);
   channels_.end_all(status);
 }

@@ -63,6 +63,10 @@ class ConnectionDriver {
   // application lets go of it (a Cancel must not free a slot the
   // application still holds).
   size_t calls_being_served() const { return served_.size(); }
+  // Whether request_id is a served call not yet answered or released.
+  bool is_serving(uint64_t request_id) const { return served_.count(request_id) != 0; }
+  // Whether the connection went away (connection_gone ran).
+  bool is_gone() const { return gone_; }
 
   // ---- channels ----------------------------------------------------------------
   uint64_t allocate_channel_id() { return channel_ids_.next(); }

@@ -34,8 +34,8 @@ class RpcEvents {
   // ROAM_EPROTO), ROAM_ECANCELLED if we cancelled it, or why the connection
   // went away. `value` is T (Ok) or E (User); `response_md` is the
   // response's metadata, or null when no response came.
-  virtual void on_call_done(void *call_token, int status, const wire::MetadataView *response_md,
-                            wire::ByteView value) = 0;
+  virtual void on_call_done(void *call_token, uint64_t request_id, int status,
+                            const wire::MetadataView *response_md, wire::ByteView value) = 0;
   // A call for us to serve. kServed: a reply will come through the driver;
   // kTakenRaw: a raw API user took it and answers on its own (the driver
   // does not track it); kUnhandled: nobody serves calls here, the driver

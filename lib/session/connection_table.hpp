@@ -22,6 +22,9 @@ struct Connection {
   ConnState state = ConnState::Open;
   wire::ConnectionSettings local;  // ours (valid once we sent them)
   wire::ConnectionSettings peer;   // the peer's (valid once received)
+  // The layer above's object for this connection (the C API's roam_conn),
+  // owned there: the core keeps it only so nobody needs a second table.
+  void *app = nullptr;
 };
 
 class ConnectionTable {
@@ -36,6 +39,10 @@ class ConnectionTable {
   std::vector<Connection> drain();
 
   size_t size() const { return conns_.size(); }
+  template <class Fn>
+  void for_each(Fn &&fn) const {
+    for (const auto &kv : conns_) fn(kv.second);
+  }
   // Connections other than the root, pending ones included (this is what
   // the root-liveness rule counts, as roam-core does).
   size_t virtual_count() const { return conns_.size() - (contains(0) ? 1 : 0); }

@@ -123,8 +123,9 @@ void SessionCore::transport_failed(int code, std::string_view reason) {
 void SessionCore::tick(uint64_t now_us) {
   now_us_ = now_us;
   if (state_ == SessionState::Handshaking && now_us >= handshake_deadline_) {
-    end_session(ROAM_ETIMEDOUT, format("handshake not completed within %" PRIu64 " ms",
-                                       config_.handshake_timeout_ms));
+    // Told why, as for every other timeout (session.protocol-error).
+    fail_protocol(ROAM_ETIMEDOUT, format("handshake not completed within %" PRIu64 " ms",
+                                         config_.handshake_timeout_ms));
     return;
   }
   if (state_ != SessionState::Handshaking && state_ != SessionState::Established) return;
@@ -349,8 +350,9 @@ void SessionCore::handle_inbound_accept(const Message &m) {
 void SessionCore::handle_inbound_reject(const Message &m) {
   const Connection *c = conns_.find(m.connection_id);
   if (c == nullptr || c->state != ConnState::PendingOutbound) return;
-  conns_.remove(m.connection_id, nullptr);
-  observer_->on_open_rejected(m.connection_id, m.metadata);
+  Connection gone;
+  conns_.remove(m.connection_id, &gone);
+  observer_->on_open_rejected(m.connection_id, gone.app, m.metadata);
   end_if_root_released_and_idle();
 }
 
@@ -360,7 +362,7 @@ void SessionCore::handle_inbound_close(const Message &m) {
   Connection gone;
   if (!conns_.remove(m.connection_id, &gone)) return;
   int reason = gone.state == ConnState::Open ? ROAM_OK : ROAM_ECLOSED;
-  observer_->on_connection_closed(gone.id, CloseOrigin::Remote, reason, m.metadata);
+  observer_->on_connection_closed(gone.id, gone.app, CloseOrigin::Remote, reason, m.metadata);
   end_if_root_released_and_idle();
 }
 
@@ -484,7 +486,7 @@ int SessionCore::close_connection(uint64_t conn, const MetadataView &md) {
   // still in the table, and this one must be closed before the session is.
   // Closing a pending open resolves that open as failed.
   int reason = gone.state == ConnState::Open ? ROAM_OK : ROAM_ECLOSED;
-  observer_->on_connection_closed(conn, CloseOrigin::Local, reason, MetadataView());
+  observer_->on_connection_closed(conn, gone.app, CloseOrigin::Local, reason, MetadataView());
   if (state_ == SessionState::Ended) return ROAM_OK;  // the observer ended it
   queue(wire::make_connection_close(conn, md));
   end_if_root_released_and_idle();
@@ -592,7 +594,7 @@ void SessionCore::end_session(int code, std::string reason) {
   // The table is emptied first: callbacks that call back in see a closed
   // session, not a half-torn-down one.
   for (const Connection &c : conns_.drain()) {
-    observer_->on_connection_closed(c.id, CloseOrigin::Session, code, MetadataView());
+    observer_->on_connection_closed(c.id, c.app, CloseOrigin::Session, code, MetadataView());
   }
   observer_->on_session_ended(end_error_, end_reason_);
 }

@@ -120,6 +120,16 @@ class SessionCore {
   // Our session parity (known once established).
   wire::Parity parity() const { return parity_; }
   const Connection *find(uint64_t conn) const { return conns_.find(conn); }
+  // Attaches the layer above's object to a connection (Connection::app);
+  // it comes back in the events about that connection.
+  void set_app(uint64_t conn, void *app) {
+    if (Connection *c = conns_.find(conn)) c->app = app;
+  }
+  // Every connection, in id order (the callback must not open or close any).
+  template <class Fn>
+  void for_each_connection(Fn &&fn) const {
+    conns_.for_each(fn);
+  }
   size_t virtual_connection_count() const { return conns_.virtual_count(); }
   // Why the session ended (valid in state Ended).
   int end_error() const { return end_error_; }

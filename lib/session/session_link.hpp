@@ -34,6 +34,8 @@ class SessionLinkEvents {
   virtual void on_deadline() = 0;
   // Output was requested (request_flush) and may go now.
   virtual void flush() = 0;
+  // Events were scheduled (schedule_events) and may be delivered now.
+  virtual void deliver_events() = 0;
 
  protected:
   ~SessionLinkEvents() = default;
@@ -61,8 +63,10 @@ class SessionLink {
   // flush() soon, once for everything queued meanwhile.
   virtual void request_flush() = 0;
   virtual void cancel_flush() = 0;
-  // Runs fn after the user's current call returns, in order.
-  virtual void defer(std::function<void()> fn) = 0;
+  // deliver_events() soon: after the user's current call returns, or at
+  // the end of the loop turn. Once for any number of requests; never
+  // allocates (it cannot fail).
+  virtual void schedule_events() = 0;
   // Lets go of everything; `done` runs (never inside this call) when
   // nothing of the link is in use any more: the session may then be freed.
   virtual void shut(std::function<void()> done) = 0;

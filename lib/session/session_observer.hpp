@@ -38,13 +38,15 @@ class SessionObserver {
 
   virtual void on_open_accepted(uint64_t conn, const wire::ConnectionSettings &peer,
                                 const wire::MetadataView &metadata) = 0;
-  // The connection is gone; no closed event follows.
-  virtual void on_open_rejected(uint64_t conn, const wire::MetadataView &metadata) = 0;
+  // The connection is gone; no closed event follows. `app` is what was
+  // attached to it (SessionCore::set_app), for this last event.
+  virtual void on_open_rejected(uint64_t conn, void *app, const wire::MetadataView &metadata) = 0;
 
   // A connection (open or still pending) is gone. `reason` is ROAM_OK for a
   // plain close, else why (ROAM_ECLOSED for an open that never completed, or
   // the session's end code). `metadata` is the peer's, for Remote closes.
-  virtual void on_connection_closed(uint64_t conn, CloseOrigin origin, int reason,
+  // `app` as for on_open_rejected.
+  virtual void on_connection_closed(uint64_t conn, void *app, CloseOrigin origin, int reason,
                                     const wire::MetadataView &metadata) = 0;
 
   // Request and channel traffic for an open connection.

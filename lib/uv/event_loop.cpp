@@ -73,40 +73,30 @@ void EventLoop::on_async(uv_async_t *h) {
   if (self->take_stop()) uv_stop(self->loop_);
 }
 
-void EventLoop::defer(std::function<void()> fn) {
-  deferred_.push_back(std::move(fn));
+void EventLoop::defer(TurnTask *task) {
+  deferred_.push(task);
   // An active idle handle keeps the loop alive and stops it from blocking
   // until the deferred work has run.
   if (!uv_is_active(reinterpret_cast<uv_handle_t *>(&idle_))) uv_idle_start(&idle_, on_idle);
 }
 
-void EventLoop::request_flush(Flushable *f) {
-  if (std::find(dirty_.begin(), dirty_.end(), f) == dirty_.end()) dirty_.push_back(f);
+void EventLoop::request_flush(TurnTask *task) {
+  dirty_.push(task);
   if (!uv_is_active(reinterpret_cast<uv_handle_t *>(&idle_))) uv_idle_start(&idle_, on_idle);
-}
-
-void EventLoop::cancel_flush(Flushable *f) {
-  dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), f), dirty_.end());
 }
 
 void EventLoop::run_deferred() {
   // Work deferred by deferred work runs in the same pass, in order.
-  for (size_t i = 0; i < deferred_.size(); ++i) {
-    std::function<void()> fn = std::move(deferred_[i]);
-    fn();
-  }
-  deferred_.clear();
+  while (!deferred_.empty()) deferred_.run_first();
 }
 
 void EventLoop::end_of_turn() {
   run_deferred();
   while (!dirty_.empty()) {
-    std::vector<Flushable *> batch;
-    batch.swap(dirty_);
-    for (Flushable *f : batch) f->flush();
+    dirty_.run_first();
     run_deferred();
   }
-  if (deferred_.empty() && dirty_.empty()) uv_idle_stop(&idle_);
+  uv_idle_stop(&idle_);
 }
 
 void EventLoop::on_turn(uv_prepare_t *h) { static_cast<EventLoop *>(h->data)->end_of_turn(); }

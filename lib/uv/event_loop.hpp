@@ -15,17 +15,9 @@
 #include <vector>
 
 #include "uv/shared_read_buffer.hpp"
+#include "uv/turn_task.hpp"
 
 namespace roam::uvio {
-
-// Something with buffered output that the loop flushes at the end of a turn.
-class Flushable {
- public:
-  virtual void flush() = 0;
-
- protected:
-  ~Flushable() = default;
-};
 
 class EventLoop {
  public:
@@ -52,9 +44,11 @@ class EventLoop {
   void post(std::function<void()> fn);
   void wake();
 
-  void defer(std::function<void()> fn);
-  void request_flush(Flushable *f);
-  void cancel_flush(Flushable *f);
+  // End of the turn (or of the current end-of-turn pass): first every
+  // deferred task, then each flush task, each followed by the deferred
+  // work it caused. Neither allocates. Cancel with TurnTask::cancel().
+  void defer(TurnTask *task);
+  void request_flush(TurnTask *task);
 
   // Closes the loop's own handles; `done` runs once they are gone. For an
   // owned loop the caller then runs the loop until it returns.
@@ -95,8 +89,8 @@ class EventLoop {
   std::atomic<bool> stop_requested_{false};
   static_assert(std::atomic<bool>::is_always_lock_free, "stop() must stay async-signal-safe");
 
-  std::vector<std::function<void()>> deferred_;
-  std::vector<Flushable *> dirty_;
+  TurnQueue deferred_;
+  TurnQueue dirty_;
   SharedReadBuffer read_buffer_;
 };
 

@@ -74,35 +74,43 @@ int StreamTransport::connect(const Address &addr) {
 
 void StreamTransport::on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
   auto *self = static_cast<StreamTransport *>(req->data);
-  self->resolving_ = false;
-  if (self->closing_) {
+  try {
+    self->resolving_ = false;
+    if (self->closing_) {
+      uv_freeaddrinfo(res);
+      self->report_closed_when_done();
+      return;
+    }
+    if (status != 0 || res == nullptr) {
+      uv_freeaddrinfo(res);
+      self->fail(ROAM_EIO, "cannot resolve " + self->address_.host + ": " + uv_error_text(status));
+      return;
+    }
+    self->connecting_->connect.data = self;
+    int rc = uv_tcp_connect(&self->connecting_->connect, &self->own_.tcp, res->ai_addr, on_connected);
     uv_freeaddrinfo(res);
-    self->report_closed_when_done();
-    return;
-  }
-  if (status != 0 || res == nullptr) {
-    uv_freeaddrinfo(res);
-    self->fail(ROAM_EIO, "cannot resolve " + self->address_.host + ": " + uv_error_text(status));
-    return;
-  }
-  self->connecting_->connect.data = self;
-  int rc = uv_tcp_connect(&self->connecting_->connect, &self->own_.tcp, res->ai_addr, on_connected);
-  uv_freeaddrinfo(res);
-  if (rc != 0) {
-    self->fail(ROAM_EIO, "connect to " + self->address_.to_string() + " failed: " + uv_error_text(rc));
+    if (rc != 0) {
+      self->fail(ROAM_EIO, "connect to " + self->address_.to_string() + " failed: " + uv_error_text(rc));
+    }
+  } catch (...) {
+    self->fail_contained();
   }
 }
 
 void StreamTransport::on_connected(uv_connect_t *req, int status) {
   auto *self = static_cast<StreamTransport *>(req->data);
-  if (self->closing_) return;  // cancelled by close(); the close callback follows
-  if (status != 0) {
-    self->fail(ROAM_EIO,
-               "connect to " + self->address_.to_string() + " failed: " + uv_error_text(status));
-    return;
+  try {
+    if (self->closing_) return;  // cancelled by close(); the close callback follows
+    if (status != 0) {
+      self->fail(ROAM_EIO,
+                 "connect to " + self->address_.to_string() + " failed: " + uv_error_text(status));
+      return;
+    }
+    if (self->address_.kind == Address::Kind::Tcp) uv_tcp_nodelay(&self->own_.tcp, 1);
+    self->events_->on_transport_connected();
+  } catch (...) {
+    self->fail_contained();
   }
-  if (self->address_.kind == Address::Kind::Tcp) uv_tcp_nodelay(&self->own_.tcp, 1);
-  self->events_->on_transport_connected();
 }
 
 int StreamTransport::open_fd(int fd, Address::Kind kind) {
@@ -201,7 +209,11 @@ void StreamTransport::on_alloc(uv_handle_t *h, size_t, uv_buf_t *buf) {
 void StreamTransport::on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   auto *self = static_cast<StreamTransport *>(s->data);
   SharedReadBuffer &shared = self->loop_.read_buffer();  // the loop outlives us
-  self->deliver_read(nread, buf);
+  try {
+    self->deliver_read(nread, buf);
+  } catch (...) {
+    self->fail_contained();
+  }
   shared.reclaim();
 }
 
@@ -252,27 +264,49 @@ void StreamTransport::write(wire::ByteBuffer &bytes) {
 void StreamTransport::on_written(uv_write_t *req, int status) {
   std::unique_ptr<WriteRequest> wr(static_cast<WriteRequest *>(req->data));
   StreamTransport *self = wr->owner;
-  self->backlog_ -= wr->bytes.size();
-  if (self->spare_writes_.size() < kSpareWrites) {
-    if (wr->bytes.capacity() > kSpareWriteBytes) {
-      wr->bytes.shrink();
-    } else {
-      wr->bytes.clear();
+  try {
+    self->backlog_ -= wr->bytes.size();
+    if (self->spare_writes_.size() < kSpareWrites) {
+      if (wr->bytes.capacity() > kSpareWriteBytes) {
+        wr->bytes.shrink();
+      } else {
+        wr->bytes.clear();
+      }
+      self->spare_writes_.push_back(std::move(wr));
     }
-    self->spare_writes_.push_back(std::move(wr));
+    if (self->closing_) {
+      self->maybe_finish_close();
+      return;
+    }
+    if (status != 0) {
+      self->fail(ROAM_EIO, "write failed: " + uv_error_text(status));
+      return;
+    }
+    self->events_->on_transport_drained(self->backlog_);
+  } catch (...) {
+    self->fail_contained();
   }
-  if (self->closing_) {
-    self->maybe_finish_close();
-    return;
-  }
-  if (status != 0) {
-    self->fail(ROAM_EIO, "write failed: " + uv_error_text(status));
-    return;
-  }
-  self->events_->on_transport_drained(self->backlog_);
 }
 
 // ---- closing ---------------------------------------------------------------------
+
+void StreamTransport::fail_contained() noexcept {
+  // An exception (out of memory, most likely) in a libuv callback: it must
+  // not unwind into libuv. The session hears of a failed transport, in
+  // words that need no allocation.
+  int code = ROAM_EINTERNAL;
+  try {
+    throw;
+  } catch (const std::bad_alloc &) {
+    code = ROAM_ENOMEM;
+  } catch (...) {
+  }
+  if (closing_) return;
+  try {
+    events_->on_transport_error(code, std::string());
+  } catch (...) {
+  }
+}
 
 void StreamTransport::fail(int code, const std::string &reason) {
   last_error_ = reason;

@@ -63,6 +63,8 @@ class StreamTransport {
   int init_handle(Address::Kind kind);
   int open_fd(int fd, Address::Kind kind);
   void fail(int code, const std::string &reason);
+  // Called from a catch block in a libuv callback.
+  void fail_contained() noexcept;
   void maybe_finish_close();
   void report_closed_when_done();
   uv_handle_t *handle();

@@ -8,12 +8,13 @@ UvSessionLink::UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events
       transport_(loop, events),
       timer_(loop, [this] { events_->on_deadline(); }) {}
 
-UvSessionLink::~UvSessionLink() { loop_.cancel_flush(this); }
+UvSessionLink::~UvSessionLink() = default;
 
 void UvSessionLink::shut(std::function<void()> done) {
   // The transport is closed already (the session waits for that); the
   // timer is the last handle.
-  loop_.cancel_flush(this);
+  flush_task_.cancel();
+  events_task_.cancel();
   timer_.close(std::move(done));
 }
 

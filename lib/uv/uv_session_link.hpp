@@ -10,7 +10,7 @@
 
 namespace roam::uvio {
 
-class UvSessionLink final : public session::SessionLink, Flushable {
+class UvSessionLink final : public session::SessionLink {
  public:
   UvSessionLink(EventLoop &loop, session::SessionLinkEvents *events);
   ~UvSessionLink() override;
@@ -25,19 +25,21 @@ class UvSessionLink final : public session::SessionLink, Flushable {
   size_t backlog() const override { return transport_.backlog(); }
   void close(bool graceful) override { transport_.close(graceful); }
   void arm_timer(uint64_t deadline_us) override { timer_.arm(deadline_us); }
-  void request_flush() override { loop_.request_flush(this); }
-  void cancel_flush() override { loop_.cancel_flush(this); }
-  void defer(std::function<void()> fn) override { loop_.defer(std::move(fn)); }
+  void request_flush() override { loop_.request_flush(&flush_task_); }
+  void cancel_flush() override { flush_task_.cancel(); }
+  void schedule_events() override { loop_.defer(&events_task_); }
   void shut(std::function<void()> done) override;
 
  private:
-  // Flushable: the loop's end of turn, passed on to the session.
-  void flush() override { events_->flush(); }
-
   EventLoop &loop_;
   session::SessionLinkEvents *events_;
   StreamTransport transport_;
   DeadlineTimer timer_;
+  // The loop's end of turn, passed on to the session.
+  TurnTask flush_task_{[](void *self) { static_cast<UvSessionLink *>(self)->events_->flush(); },
+                       this};
+  TurnTask events_task_{
+      [](void *self) { static_cast<UvSessionLink *>(self)->events_->deliver_events(); }, this};
 };
 
 }  // namespace roam::uvio

@@ -32,14 +32,14 @@ int main(void) {
   roam_runtime *rt;
   if (roam_runtime_new(&rt) != 0) return 1;
   roam_session *a, *b;
-  if (roam_session_pair(rt, NULL, NULL, &a, &b) != 0) return 2;
+  if (roam_session_pair(rt, NULL, NULL, NULL, NULL, NULL, NULL, &a, &b) != 0) return 2;
   roam_session_close(a, NULL, NULL);
   roam_session_close(b, NULL, NULL);
   roam_runtime_run(rt);
   if (roam_runtime_free(rt) != 0) return 3;
   printf("libroam %s, protocol %u, %s\n", roam_version(), roam_protocol_version(),
          roam_strerror(ROAM_EVERSION));
-  return strcmp(roam_version(), "0.1.0") == 0 ? 0 : 4;
+  return strcmp(roam_version(), "1.0.0") == 0 ? 0 : 4;
 }
 C
 cc -Wall -Werror -o "$work/hello" "$work/hello.c" $(pkg-config --cflags --libs roam)
@@ -53,7 +53,7 @@ mkdir -p "$work/cmake-user"
 cat > "$work/cmake-user/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.16)
 project(user C)
-find_package(roam 0.1 REQUIRED)
+find_package(roam 1.0 REQUIRED)
 add_executable(hello ../hello.c)
 target_link_libraries(hello PRIVATE roam::roam)
 CM

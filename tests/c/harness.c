@@ -65,8 +65,21 @@ void run_for(roam_runtime *rt, int ms) {
   run_until(rt, &never, ms);
 }
 
+uint64_t conn_id_checked(const roam_conn *c) {
+  uint64_t id = 0;
+  assert_int_equal(roam_conn_id(c, &id), 0);
+  return id;
+}
+
+roam_conn *session_root(roam_session *s) {
+  roam_conn *root = NULL;
+  assert_int_equal(roam_session_root(s, &root), 0);
+  return root;
+}
+
 roam_metadata *md_string(const char *key, const char *value) {
-  roam_metadata *md = roam_metadata_new();
+  roam_metadata *md = NULL;
+  assert_int_equal(roam_metadata_new(&md), 0);
   assert_int_equal(roam_metadata_add_string(md, key, ROAM_NTS, value, ROAM_NTS, 0), 0);
   return md;
 }

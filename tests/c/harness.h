@@ -37,6 +37,10 @@ int run_until_count(roam_runtime *rt, const int *counter, int target, int timeou
 /* Runs the loop for ms milliseconds. */
 void run_for(roam_runtime *rt, int ms);
 
+/* roam_conn_id and roam_session_root, failing the test on an error. */
+uint64_t conn_id_checked(const roam_conn *c);
+roam_conn *session_root(roam_session *s);
+
 /* Metadata helpers. */
 roam_metadata *md_string(const char *key, const char *value);
 /* "k=v,k2=v2" rendering of a list (strings and u64; bytes as hex). */

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <roam/roam_experimental.h>
+
 #include "harness.h"
 #include "sides.h"
 
@@ -103,13 +105,17 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Our initiator connects to the raw peer. */
-static void connect_to_peer(fixture *f, const roam_options *opts) {
+/* Our initiator connects to the raw peer, with the sides' callbacks or
+ * another table (its user_data is f->a all the same). */
+static void connect_to_peer_with(fixture *f, const roam_options *opts, const roam_callbacks *cbs) {
   char addr[64];
   snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", f->peer.port);
-  roam_session *s;
-  assert_int_equal(roam_session_connect(f->rt, addr, opts, &s), 0);
-  side_init(&f->a, "A", &f->log, s);
+  side_init(&f->a, "A", &f->log);
+  assert_int_equal(roam_session_connect(f->rt, addr, opts, cbs, &f->a, &f->a.s), 0);
+}
+
+static void connect_to_peer(fixture *f, const roam_options *opts) {
+  connect_to_peer_with(f, opts, side_callbacks());
 }
 
 static void expect_end(fixture *f, int code) {
@@ -158,7 +164,8 @@ static void script_huge_frame(raw_peer *p) {
 static void oversized_frame_is_refused_during_handshake(void **state) {
   fixture *f = *state;
   raw_start(&f->peer, script_huge_frame);
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_options_set_max_frame_size(o, 4096);
   connect_to_peer(f, o);
   roam_options_free(o);
@@ -197,7 +204,8 @@ static void script_silent(raw_peer *p) { read_until_eof(p, 5000); }
 static void initiator_gives_up_on_silent_acceptor(void **state) {
   fixture *f = *state;
   raw_start(&f->peer, script_silent);
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_options_set_handshake_timeout(o, 150);
   connect_to_peer(f, o);
   roam_options_free(o);
@@ -206,7 +214,8 @@ static void initiator_gives_up_on_silent_acceptor(void **state) {
   assert_string_equal(roam_session_last_error(f->a.s), "handshake not completed within 150 ms");
   raw_join(f->rt, &f->peer);
   assert_true(f->peer.saw_eof);  /* we closed the socket */
-  assert_int_equal(f->peer.frames_seen, 1);  /* just our Hello */
+  /* Our Hello, then a ProtocolError saying why we give up. */
+  assert_int_equal(f->peer.frames_seen, 2);
   side_close(f->rt, &f->a);
 }
 
@@ -241,7 +250,9 @@ static void *raw_client_thread(void *arg) {
 
 static roam_listener *listen_with(fixture *f, side_acceptor *ctx, const roam_options *o, int *port) {
   roam_listener *l;
-  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, side_on_accept, ctx, &l), 0);
+  assert_int_equal(
+      roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, side_callbacks(), side_on_accept, ctx, &l),
+      0);
   *port = roam_listener_port(l);
   return l;
 }
@@ -249,7 +260,8 @@ static roam_listener *listen_with(fixture *f, side_acceptor *ctx, const roam_opt
 static void acceptor_gives_up_on_client_that_never_says_hello(void **state) {
   fixture *f = *state;
   side_acceptor ctx = {&f->a, "A", &f->log, 0};
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_options_set_handshake_timeout(o, 150);
   raw_client c = {0};
   roam_listener *l = listen_with(f, &ctx, o, &c.port);
@@ -260,7 +272,11 @@ static void acceptor_gives_up_on_client_that_never_says_hello(void **state) {
   expect_end(f, ROAM_ETIMEDOUT);
   assert_true(run_until(f->rt, &c.done, 10000));
   pthread_join(t, NULL);
-  assert_int_equal(c.reply_len, -1);  /* nothing but EOF */
+  /* A ProtocolError saying why (conn 0, kind 2, the reason), then EOF. */
+  static const char kTimedOut[] = "handshake not completed within 150 ms";
+  assert_int_equal(c.reply_len, 3 + (int)strlen(kTimedOut));
+  assert_int_equal(c.reply[1], 0x02);
+  assert_memory_equal(c.reply + 3, kTimedOut, strlen(kTimedOut));
   listener_close_and_wait(f->rt, l);
   side_close(f->rt, &f->a);
 }
@@ -328,22 +344,25 @@ static void script_call_then_open_in_one_read(raw_peer *p) {
   read_until_eof(p, 3000);
 }
 
-static void close_in_call_handler(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
-                                  const uint64_t *channels, size_t n, const roam_metadata *md,
-                                  const uint8_t *args, size_t len) {
-  fixture *f = ud;
-  log_add(&f->log, "A serving conn=%llu", (unsigned long long)roam_conn_id(conn));
-  roam_reply_release(reply);
+/* A serve callback that closes the connection it serves on. */
+static void close_in_call_handler(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
+                                  uint64_t method, const uint64_t *channels, size_t n,
+                                  const roam_metadata *md, const uint8_t *args, size_t len) {
+  side *sd = ud;
+  log_add(sd->log, "%s serving conn=%llu", sd->name, (unsigned long long)conn_id_checked(conn));
+  assert_int_equal(roam_reply_release(conn, request_id), 0);
   assert_int_equal(roam_conn_close(conn, NULL), 0);
-  (void)method, (void)channels, (void)n, (void)md, (void)args, (void)len;
+  (void)s, (void)method, (void)channels, (void)n, (void)md, (void)args, (void)len;
 }
 
 static void events_keep_the_order_of_the_frames_that_caused_them(void **state) {
   fixture *f = *state;
   raw_start(&f->peer, script_call_then_open_in_one_read);
-  connect_to_peer(f, NULL);
+  roam_callbacks *cbs = side_callbacks_new();
+  assert_int_equal(roam_callbacks_set_serve(cbs, close_in_call_handler), 0);
+  connect_to_peer_with(f, NULL, cbs);
+  roam_callbacks_free(cbs);  /* the session keeps its own copy */
   f->a.accept_all = 1;
-  roam_session_on_call(f->a.s, close_in_call_handler, f);
   assert_true(run_until_count(f->rt, &f->a.inbound_opens, 2, 2000));
   int served = log_find(&f->log, "A serving conn=2", 0);
   int closed = log_find(&f->log, "A closed conn=2 origin=local reason=ROAM_OK md=", 0);
@@ -369,7 +388,8 @@ static void script_deaf_after_handshake(raw_peer *p) {
 static void unanswered_pings_end_session_with_keepalive_timeout(void **state) {
   fixture *f = *state;
   raw_start(&f->peer, script_deaf_after_handshake);
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_options_set_keepalive(o, 50, 150);
   connect_to_peer(f, o);
   roam_options_free(o);
@@ -402,7 +422,8 @@ static void script_stop_reading(raw_peer *p) {
 static void slow_reader_bounds_outbound_memory(void **state) {
   fixture *f = *state;
   raw_start(&f->peer, script_stop_reading);
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   enum { SOFT = 256 * 1024, HARD = 64 * 1024 * 1024, CHUNK = 16 * 1024 };
   roam_options_set_outbound_limits(o, SOFT, HARD);
   connect_to_peer(f, o);
@@ -424,7 +445,8 @@ static void slow_reader_bounds_outbound_memory(void **state) {
     }
     assert_int_equal(rc, ROAM_EAGAIN);
     ++eagain;
-    size_t b = roam_session_outbound_backlog(f->a.s);
+    size_t b = 0;
+    assert_int_equal(roam_session_outbound_backlog(f->a.s, &b), 0);
     if (b > max_backlog) max_backlog = b;
     run_for(f->rt, 2);
   }

@@ -38,7 +38,8 @@ typedef struct {
   /* channels */
   long server_sum;
   int server_items;
-  roam_reply *sum_reply;
+  roam_conn *sum_conn;  /* the sum call the server answers once its channel is done */
+  uint64_t sum_id;
   int custom_items;
   int custom_channel_ended;
   int custom_channel_reason;
@@ -50,52 +51,7 @@ static uint64_t now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* ---- the server side (a normal session): echo, sum over a channel, generate ----------- */
-
-static void server_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
-  fixture *f = ud;
-  f->server_sum += pc_get_signed(item, len);
-  f->server_items++;
-  (void)ch;
-}
-
-static void server_channel_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
-  fixture *f = ud;
-  if (f->sum_reply && reason == 0) {
-    uint8_t out[16];
-    assert_int_equal(roam_reply_ok(f->sum_reply, NULL, out, pc_put_signed(out, f->server_sum)), 0);
-    f->sum_reply = NULL;
-  }
-  (void)ch, (void)md;
-}
-
-static void server_serve(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
-                         const uint64_t *channels, size_t n, const roam_metadata *md,
-                         const uint8_t *args, size_t len) {
-  fixture *f = ud;
-  roam_channel *ch;
-  if (method == METHOD_ECHO) {
-    assert_int_equal(roam_reply_ok(reply, NULL, args, len), 0);
-  } else if (method == METHOD_SUM && n == 1) {
-    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_RECEIVE,
-                                            ROAM_DEFAULT_CHANNEL_CREDIT, f, &ch), 0);
-    f->sum_reply = reply;
-  } else if (method == METHOD_GENERATE && n == 1) {
-    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_SEND,
-                                            ROAM_DEFAULT_CHANNEL_CREDIT, f, &ch), 0);
-    for (int i = 0; i < 10; ++i) {
-      uint8_t item[8];
-      assert_int_equal(roam_channel_send(ch, item, pc_put_signed(item, i)), 0);
-    }
-    assert_int_equal(roam_channel_close(ch, NULL), 0);
-    assert_int_equal(roam_reply_ok(reply, NULL, NULL, 0), 0);
-  } else {
-    roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
-  }
-  (void)md;
-}
-
-/* ---- the custom side ----------------------------------------------------------------------- */
+static fixture *g;  /* session callbacks get the side as user_data */
 
 /* Every callback of the custom session notes whether it ran inside a
  * driving call. */
@@ -103,29 +59,121 @@ static void note_callback(fixture *f) {
   if (!f->driving) f->outside_calls++;
 }
 
-static void custom_serve(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
-                         const uint64_t *channels, size_t n, const roam_metadata *md,
-                         const uint8_t *args, size_t len) {
-  fixture *f = ud;
-  note_callback(f);
-  assert_int_equal(roam_reply_ok(reply, NULL, args, len), 0);
-  (void)conn, (void)method, (void)channels, (void)n, (void)md;
+static void note_session(roam_session *s) {
+  if (g && s != NULL && s == g->cs) note_callback(g);
 }
 
-static void custom_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
+/* ---- the sides' table and hooks -----------------------------------------------------------
+ * Both sessions here serve calls, so each gets a table from
+ * side_callbacks_new() with its serve callback; the custom side's hook
+ * notes whether its callbacks ran inside a driving call. user_data: the
+ * side. */
+
+static void note_side_callback(side *sd, roam_session *s) {
+  note_session(s);
+  (void)sd;
+}
+
+static void conn_gone(side *sd, roam_conn *c) {
+  if (g && c == g->sum_conn) g->sum_conn = NULL;  /* the last callback naming it */
+  (void)sd;
+}
+
+/* Without raw callbacks: channel items that come before the serve callback
+ * binds their channel are kept for it. */
+static roam_callbacks *side_table(roam_serve_cb serve) {
+  roam_callbacks *cbs = side_callbacks_new();
+  side_callbacks_clear_raw(cbs);
+  roam_callbacks_set_serve(cbs, serve);
+  return cbs;
+}
+
+/* ---- the server side (a normal session): echo, sum over a channel, generate ----------- */
+
+static void server_item(roam_conn *conn, uint64_t id, void *ud, const uint8_t *item, size_t len) {
+  fixture *f = ud;
+  f->server_sum += pc_get_signed(item, len);
+  f->server_items++;
+  (void)conn, (void)id;
+}
+
+static void server_channel_end(roam_conn *conn, uint64_t id, void *ud, int reason,
+                               const roam_metadata *md) {
+  fixture *f = ud;
+  if (f->sum_conn && reason == 0) {
+    uint8_t out[16];
+    assert_int_equal(roam_reply_ok(f->sum_conn, f->sum_id, NULL, out,
+                                   pc_put_signed(out, f->server_sum)), 0);
+    f->sum_conn = NULL;
+  }
+  (void)conn, (void)id, (void)md;
+}
+
+static void server_serve(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
+                         uint64_t method, const uint64_t *channels, size_t n,
+                         const roam_metadata *md, const uint8_t *args, size_t len) {
+  fixture *f = g;
+  if (method == METHOD_ECHO) {
+    assert_int_equal(roam_reply_ok(conn, request_id, NULL, args, len), 0);
+  } else if (method == METHOD_SUM && n == 1) {
+    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_RECEIVE,
+                                            ROAM_DEFAULT_CHANNEL_CREDIT, server_item,
+                                            server_channel_end, NULL, f), 0);
+    f->sum_conn = conn;
+    f->sum_id = request_id;
+  } else if (method == METHOD_GENERATE && n == 1) {
+    assert_int_equal(roam_conn_channel_bind(conn, channels[0], ROAM_CHANNEL_SEND,
+                                            ROAM_DEFAULT_CHANNEL_CREDIT, NULL, NULL, NULL, f), 0);
+    for (int i = 0; i < 10; ++i) {
+      uint8_t item[8];
+      assert_int_equal(roam_channel_send(conn, channels[0], item, pc_put_signed(item, i)), 0);
+    }
+    assert_int_equal(roam_channel_close(conn, channels[0], NULL), 0);
+    assert_int_equal(roam_reply_ok(conn, request_id, NULL, NULL, 0), 0);
+  } else {
+    roam_reply_fail(conn, request_id, ROAM_EUNKNOWNMETHOD, NULL);
+  }
+  (void)s, (void)ud, (void)md;
+}
+
+/* ---- the custom side ----------------------------------------------------------------------- */
+
+static void custom_serve(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
+                         uint64_t method, const uint64_t *channels, size_t n,
+                         const roam_metadata *md, const uint8_t *args, size_t len) {
+  note_session(s);
+  assert_true(s == g->cs);
+  assert_int_equal(roam_reply_ok(conn, request_id, NULL, args, len), 0);
+  (void)ud, (void)method, (void)channels, (void)n, (void)md;
+}
+
+static void custom_item(roam_conn *conn, uint64_t id, void *ud, const uint8_t *item, size_t len) {
   fixture *f = ud;
   note_callback(f);
   assert_int_equal(pc_get_signed(item, len), f->custom_items);
   f->custom_items++;
-  (void)ch;
+  (void)conn, (void)id;
 }
 
-static void custom_channel_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
+static void custom_channel_end(roam_conn *conn, uint64_t id, void *ud, int reason,
+                               const roam_metadata *md) {
   fixture *f = ud;
   note_callback(f);
   f->custom_channel_ended = 1;
   f->custom_channel_reason = reason;
-  (void)ch, (void)md;
+  (void)conn, (void)id, (void)md;
+}
+
+/* The sending channel of the custom side: its callbacks are noted too. */
+static void custom_tx_end(roam_conn *conn, uint64_t id, void *ud, int reason,
+                          const roam_metadata *md) {
+  note_callback(ud);
+  (void)conn, (void)id, (void)reason, (void)md;
+}
+
+static void custom_tx_writable(roam_conn *conn, uint64_t id, void *ud) {
+  note_callback(ud);
+  (void)conn, (void)id;
 }
 
 static void custom_closed(roam_session *s, void *ud) {
@@ -143,17 +191,15 @@ typedef struct {
   size_t len;
 } outcome;
 
-static fixture *g;
-
-static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
-                        const uint8_t *value, size_t len) {
+static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                        const roam_metadata *md, const uint8_t *value, size_t len) {
   outcome *o = ud;
-  if (g && roam_conn_session(roam_call_conn(call)) == g->cs) note_callback(g);
+  note_session(roam_conn_session(conn));
   o->done++;
   o->status = status;
   o->len = len < sizeof o->value ? len : sizeof o->value;
   if (o->len) memcpy(o->value, value, o->len);
-  (void)md;
+  (void)md, (void)request_id;
 }
 
 /* ---- the transport, driven by hand --------------------------------------------------------- */
@@ -169,7 +215,8 @@ static void pump_once(fixture *f, int max_wait_ms) {
     int until = deadline <= now ? 0 : (int)((deadline - now) / 1000);
     if (until < timeout) timeout = until;
   }
-  int rt_timeout = roam_runtime_backend_timeout(f->rt);
+  int rt_timeout = -1;
+  assert_int_equal(roam_runtime_backend_timeout(f->rt, &rt_timeout), 0);
   if (rt_timeout >= 0 && rt_timeout < timeout) timeout = rt_timeout;
 
   const uint8_t *out = NULL;
@@ -222,10 +269,13 @@ static int setup(void **state) {
   f->fd = -1;
   assert_int_equal(roam_runtime_new(&f->rt), 0);
   f->acceptor = (side_acceptor){&f->server, "server", &f->log, 0};
-  roam_options *server_opts = roam_options_new();
+  roam_options *server_opts;
+  assert_int_equal(roam_options_new(&server_opts), 0);
   roam_options_set_keepalive(server_opts, 30, 1000);
-  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", server_opts, side_on_accept,
-                                     &f->acceptor, &f->listener), 0);
+  roam_callbacks *server_cbs = side_table(server_serve);
+  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", server_opts, server_cbs,
+                                     side_on_accept, &f->acceptor, &f->listener), 0);
+  roam_callbacks_free(server_cbs);
   roam_options_free(server_opts);
   int port = roam_listener_port(f->listener);
 
@@ -235,20 +285,21 @@ static int setup(void **state) {
   assert_int_equal(connect(f->fd, (struct sockaddr *)&sa, sizeof sa), 0);
   fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) | O_NONBLOCK);
 
-  roam_options *opts = roam_options_new();
+  roam_options *opts;
+  assert_int_equal(roam_options_new(&opts), 0);
   roam_options_set_keepalive(opts, 20, 1000);
-  assert_int_equal(roam_session_new_custom(opts, now_us(), &f->cs), 0);
+  side_init(&f->custom, "custom", &f->log);
+  f->custom.on_callback = note_side_callback;
+  f->custom.on_conn_gone = conn_gone;
+  roam_callbacks *custom_cbs = side_table(custom_serve);
+  assert_int_equal(roam_session_new_custom(opts, custom_cbs, &f->custom, now_us(), &f->cs), 0);
+  roam_callbacks_free(custom_cbs);
   roam_options_free(opts);
+  f->custom.s = f->cs;
   assert_null(roam_session_runtime(f->cs));
-  side_init(&f->custom, "custom", &f->log, f->cs);
-  roam_session_on_call(f->cs, custom_serve, f);
-  roam_session_on_channel_item(f->cs, custom_item, f);
-  roam_session_on_channel_end(f->cs, custom_channel_end, f);
 
   assert_true(pump_until(f, &f->acceptor.accepted, 1, 2000));
-  roam_session_on_call(f->server.s, server_serve, f);
-  roam_session_on_channel_item(f->server.s, server_item, f);
-  roam_session_on_channel_end(f->server.s, server_channel_end, f);
+  f->server.on_conn_gone = conn_gone;  /* side_on_accept reset the side */
   assert_true(pump_until(f, &f->custom.handshake_done, 1, 2000));
   assert_true(pump_until(f, &f->server.handshake_done, 1, 2000));
   *state = f;
@@ -271,21 +322,17 @@ static int teardown(void **state) {
   return 0;
 }
 
-static roam_conn *root_of(roam_session *s) {
-  roam_conn *root;
-  assert_int_equal(roam_session_root(s, &root), 0);
-  return root;
-}
-
 static void calls_go_both_ways(void **state) {
   fixture *f = *state;
   outcome mine = {0}, theirs = {0};
-  assert_int_equal(roam_conn_call(root_of(f->cs), METHOD_ECHO, NULL, "\x02hi", 3, on_response, &mine, NULL), 0);
+  assert_int_equal(roam_conn_call(session_root(f->cs), METHOD_ECHO, NULL, 0, NULL, "\x02hi", 3,
+                                  on_response, &mine, NULL), 0);
   assert_int_equal(mine.done, 0);  /* never inside the call */
   assert_true(pump_until(f, &mine.done, 1, 2000));
   assert_int_equal(mine.status, 0);
   assert_memory_equal(mine.value, "\x02hi", 3);
-  assert_int_equal(roam_conn_call(root_of(f->server.s), 77, NULL, "\x03you", 4, on_response, &theirs, NULL), 0);
+  assert_int_equal(roam_conn_call(session_root(f->server.s), 77, NULL, 0, NULL, "\x03you", 4,
+                                  on_response, &theirs, NULL), 0);
   assert_true(pump_until(f, &theirs.done, 1, 2000));
   assert_int_equal(theirs.status, 0);
   assert_memory_equal(theirs.value, "\x03you", 4);
@@ -294,17 +341,18 @@ static void calls_go_both_ways(void **state) {
 static void channels_go_both_ways(void **state) {
   fixture *f = *state;
   /* custom -> server: 100 items summed */
-  roam_channel *tx;
-  assert_int_equal(roam_conn_channel_open(root_of(f->cs), ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, f, &tx), 0);
-  uint64_t id = roam_channel_id(tx);
+  roam_conn *root = session_root(f->cs);
+  uint64_t tx;
+  assert_int_equal(roam_conn_channel_open(root, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT,
+                                          NULL, custom_tx_end, custom_tx_writable, f, &tx), 0);
   static outcome sum;
   memset(&sum, 0, sizeof sum);
-  assert_int_equal(roam_conn_call_with_channels(root_of(f->cs), METHOD_SUM, &id, 1, NULL, NULL, 0,
-                                                on_response, &sum, NULL), 0);
+  assert_int_equal(roam_conn_call(root, METHOD_SUM, &tx, 1, NULL, NULL, 0, on_response, &sum,
+                                  NULL), 0);
   int next = 0;
   while (next < 100) {
     uint8_t item[8];
-    int rc = roam_channel_send(tx, item, pc_put_signed(item, next));
+    int rc = roam_channel_send(root, tx, item, pc_put_signed(item, next));
     if (rc == ROAM_EAGAIN) {
       pump_once(f, 5);
       continue;
@@ -312,19 +360,19 @@ static void channels_go_both_ways(void **state) {
     assert_int_equal(rc, 0);
     next++;
   }
-  assert_int_equal(roam_channel_close(tx, NULL), 0);
+  assert_int_equal(roam_channel_close(root, tx, NULL), 0);
   assert_true(pump_until(f, &sum.done, 1, 3000));
   assert_int_equal(sum.status, 0);
   assert_int_equal(f->server_items, 100);
   assert_true(pc_get_signed(sum.value, sum.len) == 4950);
   /* server -> custom: generate 10 */
-  roam_channel *rx;
-  assert_int_equal(roam_conn_channel_open(root_of(f->cs), ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, f, &rx), 0);
-  id = roam_channel_id(rx);
+  uint64_t rx;
+  assert_int_equal(roam_conn_channel_open(root, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT,
+                                          custom_item, custom_channel_end, NULL, f, &rx), 0);
   static outcome gen;
   memset(&gen, 0, sizeof gen);
-  assert_int_equal(roam_conn_call_with_channels(root_of(f->cs), METHOD_GENERATE, &id, 1, NULL, NULL, 0,
-                                                on_response, &gen, NULL), 0);
+  assert_int_equal(roam_conn_call(root, METHOD_GENERATE, &rx, 1, NULL, NULL, 0, on_response, &gen,
+                                  NULL), 0);
   assert_true(pump_until(f, &f->custom_channel_ended, 1, 3000));
   assert_true(pump_until(f, &gen.done, 1, 3000));
   assert_int_equal(f->custom_items, 10);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <roam/roam_experimental.h>
+
 #include "harness.h"
 #include "sides.h"
 
@@ -47,7 +49,7 @@ static void post_runs_work_on_the_loop_thread(void **state) {
   assert_int_equal(atomic_load(&c.ran), 1);
   /* A live session keeps the loop blocked in poll: the post wakes it. */
   roam_session *a, *b;
-  roam_session_pair(c.rt, NULL, NULL, &a, &b);
+  assert_int_equal(roam_session_pair(c.rt, NULL, NULL, NULL, NULL, NULL, NULL, &a, &b), 0);
   run_for(c.rt, 20);
   pthread_t t;
   pthread_create(&t, NULL, post_from_thread, &c);
@@ -73,7 +75,7 @@ static void stop_from_another_thread_ends_run(void **state) {
   roam_runtime_new(&rt);
   /* A session keeps the loop busy forever: run() only returns when stopped. */
   roam_session *a, *b;
-  assert_int_equal(roam_session_pair(rt, NULL, NULL, &a, &b), 0);
+  assert_int_equal(roam_session_pair(rt, NULL, NULL, NULL, NULL, NULL, NULL, &a, &b), 0);
   pthread_t t;
   pthread_create(&t, NULL, stop_from_thread, rt);
   assert_int_equal(roam_runtime_run(rt), 0);
@@ -137,7 +139,7 @@ static void guard_end(void) {
  * by a stop. */
 static roam_listener *listen_idle(roam_runtime *rt) {
   roam_listener *l;
-  assert_int_equal(roam_listener_new(rt, "tcp://127.0.0.1:0", NULL, NULL, NULL, &l), 0);
+  assert_int_equal(roam_listener_new(rt, "tcp://127.0.0.1:0", NULL, NULL, NULL, NULL, &l), 0);
   return l;
 }
 
@@ -286,7 +288,7 @@ static void wake_interrupts_a_blocking_iteration(void **state) {
   roam_runtime *rt;
   roam_runtime_new(&rt);
   roam_session *a, *b;
-  roam_session_pair(rt, NULL, NULL, &a, &b);
+  assert_int_equal(roam_session_pair(rt, NULL, NULL, NULL, NULL, NULL, NULL, &a, &b), 0);
   run_for(rt, 20);  /* handshake done; now nothing is pending */
   pthread_t t;
   pthread_create(&t, NULL, wake_from_thread, rt);
@@ -308,10 +310,11 @@ static void borrowed_loop_is_driven_by_the_caller(void **state) {
   event_log log;
   memset(&log, 0, sizeof log);
   side a, b;
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_pair(rt, NULL, NULL, &sa, &sb), 0);
-  side_init(&a, "A", &log, sa);
-  side_init(&b, "B", &log, sb);
+  side_init(&a, "A", &log);
+  side_init(&b, "B", &log);
+  assert_int_equal(
+      roam_session_pair(rt, NULL, side_callbacks(), &a, NULL, side_callbacks(), &b, &a.s, &b.s), 0);
+  roam_session *sa = a.s, *sb = b.s;
   /* Only the caller's uv_run drives it. */
   for (int i = 0; i < 200 && !(a.handshake_done && b.handshake_done); ++i) uv_run(&loop, UV_RUN_NOWAIT);
   assert_true(a.handshake_done && b.handshake_done);
@@ -328,13 +331,18 @@ static void backend_fd_allows_embedding_in_another_poller(void **state) {
   roam_runtime *rt;
   roam_runtime_new(&rt);
   assert_true(roam_runtime_backend_fd(rt) >= 0);
+  /* How long the poller may sleep comes through an out-pointer. */
+  int timeout_ms = -2;
+  assert_int_equal(roam_runtime_backend_timeout(rt, &timeout_ms), 0);
+  assert_true(timeout_ms >= -1);
+  assert_int_equal(roam_runtime_backend_timeout(rt, NULL), ROAM_EINVAL);
   event_log log;
   memset(&log, 0, sizeof log);
   side a, b;
-  roam_session *sa, *sb;
-  roam_session_pair(rt, NULL, NULL, &sa, &sb);
-  side_init(&a, "A", &log, sa);
-  side_init(&b, "B", &log, sb);
+  side_init(&a, "A", &log);
+  side_init(&b, "B", &log);
+  assert_int_equal(
+      roam_session_pair(rt, NULL, side_callbacks(), &a, NULL, side_callbacks(), &b, &a.s, &b.s), 0);
   /* The run_until helper polls the backend fd and calls run_nowait. */
   assert_true(run_until(rt, &a.handshake_done, 2000));
   side_close(rt, &a);
@@ -348,18 +356,20 @@ static void adopted_fds_carry_a_session(void **state) {
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   roam_runtime *rt;
   roam_runtime_new(&rt);
-  roam_options *acc = roam_options_new();
+  roam_options *acc;
+  assert_int_equal(roam_options_new(&acc), 0);
   roam_options_set_role(acc, ROAM_ROLE_ACCEPTOR);
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_adopt_fd(rt, fds[0], NULL, &sa), 0);  /* initiator by default */
-  assert_int_equal(roam_session_adopt_fd(rt, fds[1], acc, &sb), 0);
-  roam_options_free(acc);
-  assert_int_equal(roam_session_adopt_fd(rt, -1, NULL, &sa), ROAM_EINVAL);
   event_log log;
   memset(&log, 0, sizeof log);
   side a, b;
-  side_init(&a, "A", &log, sa);
-  side_init(&b, "B", &log, sb);
+  side_init(&a, "A", &log);
+  side_init(&b, "B", &log);
+  /* initiator by default */
+  assert_int_equal(roam_session_adopt_fd(rt, fds[0], NULL, side_callbacks(), &a, &a.s), 0);
+  assert_int_equal(roam_session_adopt_fd(rt, fds[1], acc, side_callbacks(), &b, &b.s), 0);
+  roam_options_free(acc);
+  roam_session *sb = b.s, *bad = NULL;
+  assert_int_equal(roam_session_adopt_fd(rt, -1, NULL, side_callbacks(), NULL, &bad), ROAM_EINVAL);
   assert_true(run_until(rt, &a.handshake_done, 2000));
   assert_true(run_until(rt, &b.handshake_done, 2000));
   assert_int_equal(roam_session_role(sb), ROAM_ROLE_ACCEPTOR);
@@ -379,17 +389,20 @@ static void adopted_uv_stream_carries_a_session(void **state) {
   uv_pipe_init(roam_runtime_loop(rt), &pipe_b, 0);
   uv_pipe_open(&pipe_a, fds[0]);
   uv_pipe_open(&pipe_b, fds[1]);
-  roam_options *acc = roam_options_new();
+  roam_options *acc;
+  assert_int_equal(roam_options_new(&acc), 0);
   roam_options_set_role(acc, ROAM_ROLE_ACCEPTOR);
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_a, NULL, &sa), 0);
-  assert_int_equal(roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_b, acc, &sb), 0);
-  roam_options_free(acc);
   event_log log;
   memset(&log, 0, sizeof log);
   side a, b;
-  side_init(&a, "A", &log, sa);
-  side_init(&b, "B", &log, sb);
+  side_init(&a, "A", &log);
+  side_init(&b, "B", &log);
+  assert_int_equal(
+      roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_a, NULL, side_callbacks(), &a, &a.s), 0);
+  assert_int_equal(
+      roam_session_adopt_stream(rt, (uv_stream_t *)&pipe_b, acc, side_callbacks(), &b, &b.s), 0);
+  roam_options_free(acc);
+  roam_session *sa = a.s;
   b.echo_calls = 1;
   assert_true(run_until(rt, &a.handshake_done, 2000));
   roam_conn *root;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <roam/roam_experimental.h>
+
 #include "harness.h"
 #include "sides.h"
 
@@ -40,21 +42,26 @@ static void close_both(fixture *f) {
 
 /* A pair with metadata on both hellos, handshaken. */
 static void make_pair(fixture *f) {
-  roam_options *oa = roam_options_new(), *ob = roam_options_new();
+  roam_options *oa, *ob;
+  assert_int_equal(roam_options_new(&oa), 0);
+  assert_int_equal(roam_options_new(&ob), 0);
   roam_metadata *ma = md_string("who", "A");
   roam_metadata *mb = md_string("who", "B");
   roam_options_set_hello_metadata(oa, ma);
   roam_options_set_hello_metadata(ob, mb);
   roam_options_set_max_concurrent_requests(ob, 32);
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_pair(f->rt, oa, ob, &sa, &sb), 0);
+  side_init(&f->a, "A", &f->log);
+  side_init(&f->b, "B", &f->log);
+  assert_int_equal(roam_session_pair(f->rt, oa, side_callbacks(), &f->a, ob, side_callbacks(),
+                                     &f->b, &f->a.s, &f->b.s),
+                   0);
   roam_options_free(oa);
   roam_options_free(ob);
   roam_metadata_free(ma);
   roam_metadata_free(mb);
-  side_init(&f->a, "A", &f->log, sa);
-  side_init(&f->b, "B", &f->log, sb);
-  assert_int_equal(roam_session_state(sa), ROAM_SESSION_HANDSHAKING);
+  assert_ptr_equal(roam_session_get_user_data(f->a.s), &f->a);
+  assert_ptr_equal(roam_session_get_user_data(f->b.s), &f->b);
+  assert_int_equal(roam_session_state(f->a.s), ROAM_SESSION_HANDSHAKING);
   assert_true(run_until(f->rt, &f->a.handshake_done, 2000));
   assert_true(run_until(f->rt, &f->b.handshake_done, 2000));
 }
@@ -71,7 +78,7 @@ static void handshake_reports_peer_metadata_and_settings(void **state) {
   assert_int_equal(roam_session_parity(f->b.s), ROAM_PARITY_EVEN);
   roam_conn *root;
   assert_int_equal(roam_session_root(f->a.s, &root), 0);
-  assert_int_equal(roam_conn_id(root), 0);
+  assert_int_equal(conn_id_checked(root), 0);
   int parity;
   uint32_t max;
   assert_int_equal(roam_conn_peer_settings(root, &parity, &max), 0);
@@ -88,8 +95,8 @@ static void open_accept_and_reject_with_metadata(void **state) {
   roam_metadata *want_reject = md_string("want", "reject");
   assert_int_equal(roam_session_open(f->a.s, ROAM_PARITY_DEFAULT, 16, want_accept, NULL, &c1), 0);
   assert_int_equal(roam_session_open(f->a.s, ROAM_PARITY_DEFAULT, 16, want_reject, NULL, &c2), 0);
-  assert_int_equal(roam_conn_id(c1), 1);
-  assert_int_equal(roam_conn_id(c2), 3);
+  assert_int_equal(conn_id_checked(c1), 1);
+  assert_int_equal(conn_id_checked(c2), 3);
   assert_int_equal(roam_conn_state(c1), ROAM_CONN_PENDING_OUTBOUND);
   /* The peer's settings are unknown until it answers. */
   assert_int_equal(roam_conn_peer_settings(c1, NULL, NULL), ROAM_ESTATE);
@@ -104,7 +111,7 @@ static void open_accept_and_reject_with_metadata(void **state) {
   /* The acceptor opens one of its own (even id). */
   roam_conn *c3;
   assert_int_equal(roam_session_open(f->b.s, ROAM_PARITY_DEFAULT, 16, want_accept, NULL, &c3), 0);
-  assert_int_equal(roam_conn_id(c3), 2);
+  assert_int_equal(conn_id_checked(c3), 2);
   f->b.opens_answered = 0;
   assert_true(run_until(f->rt, &f->b.opens_answered, 2000));
   log_expect(&f->log, "B open conn=2 status=ROAM_OK md=accepted-by=A");
@@ -186,7 +193,7 @@ static void close_from_each_side_reports_origin_and_metadata(void **state) {
   roam_session_root(f->b.s, &root_b);
   assert_int_equal(roam_conn_close(root_b, NULL), ROAM_EROOT);
   roam_conn *b3 = f->b.last_inbound;
-  assert_int_equal(roam_conn_id(b3), 3);
+  assert_int_equal(conn_id_checked(b3), 3);
   roam_metadata *bye_b = md_string("bye", "B");
   int a_before = f->a.conns_closed;
   assert_int_equal(roam_conn_close(b3, bye_b), 0);
@@ -210,7 +217,9 @@ static void release_root_ends_session_when_nothing_is_open(void **state) {
   log_expect(&f->log, "A end ROAM_OK: root connection released and no virtual connection remains");
   log_expect(&f->log, "B end ROAM_EEOF: peer closed the transport");
   assert_int_equal(roam_session_state(f->a.s), ROAM_SESSION_ENDED);
-  assert_int_equal(roam_session_error(f->a.s), 0);
+  int error = -1;
+  assert_int_equal(roam_session_error(f->a.s, &error), 0);
+  assert_int_equal(error, 0);
   close_both(f);
 }
 
@@ -277,13 +286,17 @@ static void shutdown_closes_connections_then_ends(void **state) {
 static void exchange_over_address(fixture *f, const char *listen_addr) {
   side_acceptor ctx = {&f->b, "B", &f->log, 0};
   roam_listener *l;
-  assert_int_equal(roam_listener_new(f->rt, listen_addr, NULL, side_on_accept, &ctx, &l), 0);
+  assert_int_equal(
+      roam_listener_new(f->rt, listen_addr, NULL, side_callbacks(), side_on_accept, &ctx, &l), 0);
   char addr[256];
-  assert_true(roam_listener_address(l, addr, sizeof addr) > 0);
-  roam_session *s;
-  assert_int_equal(roam_session_connect(f->rt, addr, NULL, &s), 0);
+  size_t addr_len = sizeof addr;
+  assert_int_equal(roam_listener_address(l, addr, &addr_len), 0);
+  assert_true(addr_len > 0);
+  assert_int_equal(addr_len, strlen(addr));
+  side_init(&f->a, "A", &f->log);
+  assert_int_equal(roam_session_connect(f->rt, addr, NULL, side_callbacks(), &f->a, &f->a.s), 0);
+  roam_session *s = f->a.s;
   assert_int_equal(roam_session_state(s), ROAM_SESSION_CONNECTING);
-  side_init(&f->a, "A", &f->log, s);
   assert_true(run_until(f->rt, &ctx.accepted, 2000));
   assert_true(run_until(f->rt, &f->a.handshake_done, 2000));
   assert_true(run_until(f->rt, &f->b.handshake_done, 2000));
@@ -321,9 +334,9 @@ static void connect_refused_reports_handshake_failure(void **state) {
   close(fd);  /* nothing listens there now */
   char addr[64];
   snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", port);
-  roam_session *s;
-  assert_int_equal(roam_session_connect(f->rt, addr, NULL, &s), 0);
-  side_init(&f->a, "A", &f->log, s);
+  side_init(&f->a, "A", &f->log);
+  assert_int_equal(roam_session_connect(f->rt, addr, NULL, side_callbacks(), &f->a, &f->a.s), 0);
+  roam_session *s = f->a.s;
   assert_true(run_until(f->rt, &f->a.ended, 2000));
   assert_int_equal(f->a.handshake_status, ROAM_EIO);
   assert_int_equal(f->a.end_error, ROAM_EIO);
@@ -334,12 +347,13 @@ static void connect_refused_reports_handshake_failure(void **state) {
 static void bad_addresses_are_einval(void **state) {
   fixture *f = *state;
   roam_session *s;
-  assert_int_equal(roam_session_connect(f->rt, "127.0.0.1:80", NULL, &s), ROAM_EINVAL);
-  assert_int_equal(roam_session_connect(f->rt, "tcp://nohost", NULL, &s), ROAM_EINVAL);
-  assert_int_equal(roam_session_connect(f->rt, "tcp://h:99999", NULL, &s), ROAM_EINVAL);
-  assert_int_equal(roam_session_connect(f->rt, "unix:", NULL, &s), ROAM_EINVAL);
+  assert_int_equal(roam_session_connect(f->rt, "127.0.0.1:80", NULL, NULL, NULL, &s), ROAM_EINVAL);
+  assert_int_equal(roam_session_connect(f->rt, "tcp://nohost", NULL, NULL, NULL, &s), ROAM_EINVAL);
+  assert_int_equal(roam_session_connect(f->rt, "tcp://h:99999", NULL, NULL, NULL, &s), ROAM_EINVAL);
+  assert_int_equal(roam_session_connect(f->rt, "unix:", NULL, NULL, NULL, &s), ROAM_EINVAL);
   roam_listener *l;
-  assert_int_equal(roam_listener_new(f->rt, "tcp://localhost:0", NULL, NULL, NULL, &l), ROAM_EINVAL);
+  assert_int_equal(roam_listener_new(f->rt, "tcp://localhost:0", NULL, NULL, NULL, NULL, &l),
+                   ROAM_EINVAL);
   run_for(f->rt, 10);
 }
 

@@ -234,13 +234,19 @@ static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
   served *sv = &f->sessions[f->accepted++];
   sv->f = f;
   sv->s = s;
-  roam_session_on_handshake(s, on_served_handshake, sv);
-  roam_session_on_end(s, on_served_end, sv);
+  /* Accepted with the listener's user_data (f): from now on, its own. */
+  assert_ptr_equal(roam_session_get_user_data(s), f);
+  roam_session_set_user_data(s, sv);
   (void)l;
 }
 
 static void listen_with(fixture *f, const roam_options *o) {
-  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, on_accept, f, &f->l), 0);
+  roam_callbacks *cbs;
+  assert_int_equal(roam_callbacks_new(&cbs), 0);
+  assert_int_equal(roam_callbacks_set_handshake(cbs, on_served_handshake), 0);
+  assert_int_equal(roam_callbacks_set_session_end(cbs, on_served_end), 0);
+  assert_int_equal(roam_listener_new(f->rt, "tcp://127.0.0.1:0", o, cbs, on_accept, f, &f->l), 0);
+  roam_callbacks_free(cbs);  /* the listener keeps its own copy */
   f->port = roam_listener_port(f->l);
 }
 
@@ -281,7 +287,8 @@ static int teardown(void **state) {
  * peer be told why. */
 static void trickling_peer_is_cut_off_by_the_frame_timeout(void **state) {
   fixture *f = *state;
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   assert_int_equal(roam_options_set_frame_timeout(o, 300), 0);
   listen_with(f, o);
   roam_options_free(o);
@@ -317,7 +324,8 @@ static void trickling_peer_is_cut_off_by_the_frame_timeout(void **state) {
  * they stop, it ends at the timeout and the peer is told why. */
 static void quiet_session_ends_at_the_idle_timeout(void **state) {
   fixture *f = *state;
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   assert_int_equal(roam_options_set_idle_timeout(o, 300), 0);
   listen_with(f, o);
   roam_options_free(o);
@@ -356,7 +364,8 @@ static void quiet_session_ends_at_the_idle_timeout(void **state) {
  * with ROAM_EPEERERROR and the text. Once a session ends, there is room. */
 static void listener_refuses_connections_over_its_session_cap(void **state) {
   fixture *f = *state;
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   assert_int_equal(roam_options_set_listener_limits(o, 3, 0), 0);
   listen_with(f, o);
   roam_options_free(o);
@@ -379,11 +388,11 @@ static void listener_refuses_connections_over_its_session_cap(void **state) {
   /* A roam client sees the refusal as a failed handshake with that reason. */
   char addr[64];
   snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", f->port);
-  roam_session *client;
-  assert_int_equal(roam_session_connect(f->rt, addr, NULL, &client), 0);
   event_log log = {0};
   side sd;
-  side_init(&sd, "C", &log, client);
+  side_init(&sd, "C", &log);
+  assert_int_equal(roam_session_connect(f->rt, addr, NULL, side_callbacks(), &sd, &sd.s), 0);
+  roam_session *client = sd.s;
   assert_true(run_until(f->rt, &sd.ended, 5000));
   assert_int_equal(sd.handshake_status, ROAM_EPEERERROR);
   assert_string_equal(roam_session_last_error(client), "server busy: at the limit of 3 sessions");
@@ -407,7 +416,8 @@ static void listener_refuses_connections_over_its_session_cap(void **state) {
  * silent ones wait; once one of them says Hello there is room again. */
 static void listener_refuses_connections_over_its_handshake_cap(void **state) {
   fixture *f = *state;
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   assert_int_equal(roam_options_set_listener_limits(o, 0, 2), 0);
   listen_with(f, o);
   roam_options_free(o);
@@ -469,7 +479,8 @@ static void connections_before_hello_cost_little_memory(void **state) {
   static raw_conn conns[WANTED + WARMUP];
   int n = connections_that_fit(WANTED);
   if (n < 100) skip();
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   assert_int_equal(roam_options_set_listener_limits(o, 2000, 2000), 0);
   listen_with(f, o);
   roam_options_free(o);

@@ -58,7 +58,7 @@ static roam_listener *start_runtime(void) {
   /* A listener keeps the loop alive with nothing to do, so a run only
    * ends when stopped. */
   roam_listener *l;
-  assert_int_equal(roam_listener_new(H.rt, "tcp://127.0.0.1:0", NULL, NULL, NULL, &l), 0);
+  assert_int_equal(roam_listener_new(H.rt, "tcp://127.0.0.1:0", NULL, NULL, NULL, NULL, &l), 0);
   return l;
 }
 

@@ -1,9 +1,11 @@
-/* Frame tracing (roam_session_on_trace) on real sockets: one event per
- * message decoded or queued, with the exact frame sizes of the golden
- * vectors, in order with the other callbacks, and never inside a libroam
- * call. */
+/* Frame tracing (the trace entry of the callbacks table) on real sockets:
+ * one event per message decoded or queued, with the exact frame sizes of
+ * the golden vectors, in order with the other callbacks, and never inside
+ * a libroam call. */
 #include <stdio.h>
 #include <string.h>
+
+#include <roam/roam_experimental.h>
 
 #include "harness.h"
 #include "sides.h"
@@ -41,9 +43,25 @@ static void tracer_init(tracer *t, const char *name, event_log *log) {
   t->shutdown_on = -1;
 }
 
+typedef struct {
+  roam_runtime *rt;
+  event_log log;
+  side a, b;
+  tracer ta, tb;
+} fixture;
+
+static fixture *g;  /* session callbacks get the side as user_data */
+
+/* The tracer of a side's session. */
+static tracer *tracer_of(side *sd) {
+  assert_non_null(g);
+  assert_true(sd == &g->a || sd == &g->b);
+  return sd == &g->a ? &g->ta : &g->tb;
+}
+
 static void on_trace(roam_session *s, void *ud, int direction, uint64_t conn_id, int kind,
                      int sub_kind, uint64_t id, size_t frame_size) {
-  tracer *t = ud;
+  tracer *t = tracer_of(ud);
   t->events++;
   if (g_inside_libroam) t->inside_call++;
   log_add(t->log, "%s %s conn=%llu %s sub=%d id=%llu size=%zu", t->name,
@@ -55,15 +73,31 @@ static void on_trace(roam_session *s, void *ud, int direction, uint64_t conn_id,
   }
 }
 
-typedef struct {
-  roam_runtime *rt;
-  event_log log;
-  side a, b;
-  tracer ta, tb;
-} fixture;
+/* ---- sides that trace ---------------------------------------------------------------------
+ * A table is fixed when a session is made and side_callbacks() has no
+ * trace entry: these sides get tables from side_callbacks_new() (user_data:
+ * the side). */
+
+/* A new side table, with on_trace if `traced`. */
+static roam_callbacks *side_table(int traced) {
+  roam_callbacks *cbs = side_callbacks_new();
+  if (traced) assert_int_equal(roam_callbacks_set_trace(cbs, on_trace), 0);
+  return cbs;
+}
+
+/* A pair (A the initiator) made with these tables. */
+static void make_pair(fixture *f, const roam_callbacks *a_cbs, const roam_callbacks *b_cbs) {
+  side_init(&f->a, "A", &f->log);
+  side_init(&f->b, "B", &f->log);
+  g_inside_libroam = 1;
+  assert_int_equal(
+      roam_session_pair(f->rt, NULL, a_cbs, &f->a, NULL, b_cbs, &f->b, &f->a.s, &f->b.s), 0);
+  g_inside_libroam = 0;
+}
 
 static int setup(void **state) {
   fixture *f = test_calloc(1, sizeof *f);
+  g = f;
   assert_int_equal(roam_runtime_new(&f->rt), 0);
   tracer_init(&f->ta, "A", &f->log);
   tracer_init(&f->tb, "B", &f->log);
@@ -77,6 +111,7 @@ static int teardown(void **state) {
   assert_int_equal(f->tb.inside_call, 0);
   assert_int_equal(roam_runtime_free(f->rt), 0);
   test_free(f);
+  g = NULL;
   return 0;
 }
 
@@ -99,14 +134,9 @@ static void expect_before(const event_log *log, const char *first, const char *s
 /* A default pair (A initiator, Odd; B acceptor, Even) traced on both sides
  * from creation on, handshaken. */
 static void traced_pair(fixture *f) {
-  roam_session *sa, *sb;
-  g_inside_libroam = 1;
-  assert_int_equal(roam_session_pair(f->rt, NULL, NULL, &sa, &sb), 0);
-  assert_int_equal(roam_session_on_trace(sa, on_trace, &f->ta), 0);
-  assert_int_equal(roam_session_on_trace(sb, on_trace, &f->tb), 0);
-  g_inside_libroam = 0;
-  side_init(&f->a, "A", &f->log, sa);
-  side_init(&f->b, "B", &f->log, sb);
+  roam_callbacks *cbs = side_table(1);
+  make_pair(f, cbs, cbs);
+  roam_callbacks_free(cbs);
   assert_true(run_until(f->rt, &f->a.handshake_done, 2000));
   assert_true(run_until(f->rt, &f->b.handshake_done, 2000));
 }
@@ -119,8 +149,9 @@ static void close_both(fixture *f) {
 static void handshake_frames_in_order_with_exact_sizes(void **state) {
   fixture *f = *state;
   traced_pair(f);
-  /* The initiator's Hello was queued inside roam_session_pair, before the
-   * trace callback existed: it still shows, first. */
+  /* The initiator's Hello is queued as the session starts: it shows, first
+   * (and after roam_session_pair returned: teardown checks no event ran
+   * inside it). */
   assert_int_equal(log_find(&f->log, "A OUT conn=0 Hello sub=-1 id=0 size=6", 0), 0);
   expect_before(&f->log, "A OUT conn=0 Hello sub=-1 id=0 size=6",
                 "A IN conn=0 HelloYourself sub=-1 id=0 size=5");
@@ -135,12 +166,13 @@ static void handshake_frames_in_order_with_exact_sizes(void **state) {
 
 static int g_responses;
 
-static void on_response(roam_call *call, void *ud, int status, const roam_metadata *md,
-                        const uint8_t *value, size_t value_len) {
+static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                        const roam_metadata *md, const uint8_t *value, size_t value_len) {
   event_log *log = ud;
   g_responses++;
-  log_add(log, "A response id=%llu status=%s", (unsigned long long)roam_call_request_id(call),
+  log_add(log, "A response id=%llu status=%s", (unsigned long long)request_id,
           roam_err_name(status));
+  (void)conn;
   (void)md;
   (void)value;
   (void)value_len;
@@ -153,16 +185,16 @@ static void call_shows_request_and_response(void **state) {
   roam_conn *root;
   assert_int_equal(roam_session_root(f->a.s, &root), 0);
   int before = f->ta.events;
-  roam_call *call;
+  uint64_t call = 0;
   g_responses = 0;
   g_inside_libroam = 1;
-  assert_int_equal(roam_conn_call(root, ECHO_METHOD, NULL, kEchoArgs, sizeof kEchoArgs,
+  assert_int_equal(roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, kEchoArgs, sizeof kEchoArgs,
                                   on_response, &f->log, &call),
                    0);
   g_inside_libroam = 0;
   /* The OUT event of a message our call queued comes after the call. */
   assert_int_equal(f->ta.events, before);
-  assert_int_equal(roam_call_request_id(call), 1);
+  assert_int_equal(call, 1);
   assert_true(run_until(f->rt, &g_responses, 2000));
 
   char call_line[128], response_line[128];
@@ -245,59 +277,60 @@ static void ping_trace_comes_after_the_call_returns(void **state) {
   close_both(f);
 }
 
+/* A table whose trace entry was cleared (set, then set to NULL) traces
+ * nothing; a session keeps the table it was made with, so clearing the
+ * entry on the table afterwards does not stop a session made from it. */
 static void tracing_stops_when_the_callback_is_cleared(void **state) {
   fixture *f = *state;
-  traced_pair(f);
-  assert_int_equal(roam_session_on_trace(f->a.s, NULL, NULL), 0);
-  int before = f->ta.events;
+  roam_callbacks *a_cbs = side_table(1), *b_cbs = side_table(1);
+  assert_int_equal(roam_callbacks_set_trace(a_cbs, NULL), 0);
+  make_pair(f, a_cbs, b_cbs);
+  /* Cleared on B's table after B was made: B still traces. */
+  assert_int_equal(roam_callbacks_set_trace(b_cbs, NULL), 0);
+  roam_callbacks_free(a_cbs);
+  roam_callbacks_free(b_cbs);
+  assert_true(run_until(f->rt, &f->a.handshake_done, 2000));
+  assert_true(run_until(f->rt, &f->b.handshake_done, 2000));
   assert_int_equal(roam_session_ping(f->a.s, NULL), 0);
   assert_true(run_until(f->rt, &f->a.pongs, 2000));
-  assert_int_equal(f->ta.events, before);
+  assert_int_equal(f->ta.events, 0);  /* not even its Hello */
   /* B still traces. */
+  assert_int_equal(log_count_prefix(&f->log, "B IN conn=0 Hello"), 1);
   assert_int_equal(log_count_prefix(&f->log, "B IN conn=0 Ping"), 1);
+  assert_int_equal(log_count_prefix(&f->log, "B OUT conn=0 Pong"), 1);
   close_both(f);
 }
 
 static void trace_callback_may_shut_the_session_down(void **state) {
   fixture *f = *state;
   f->ta.shutdown_on = ROAM_MSG_HELLO_YOURSELF;
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_pair(f->rt, NULL, NULL, &sa, &sb), 0);
-  assert_int_equal(roam_session_on_trace(sa, on_trace, &f->ta), 0);
-  side_init(&f->a, "A", &f->log, sa);
-  side_init(&f->b, "B", &f->log, sb);
+  roam_callbacks *a_cbs = side_table(1), *b_cbs = side_table(0);
+  make_pair(f, a_cbs, b_cbs);
+  roam_callbacks_free(a_cbs);
+  roam_callbacks_free(b_cbs);
   assert_true(run_until(f->rt, &f->a.ended, 2000));
   assert_int_equal(f->a.end_error, ROAM_ESHUTDOWN);
   assert_true(run_until(f->rt, &f->b.ended, 2000));
   close_both(f);
 }
 
-typedef struct {
-  side_acceptor acceptor;
-  tracer *trace;
-} traced_acceptor;
-
-/* Registers the trace callback in the accept callback, before the new
- * session reads anything. */
-static void on_accept_traced(roam_listener *l, void *ud, int status, roam_session *s) {
-  traced_acceptor *ta = ud;
-  side_on_accept(l, &ta->acceptor, status, s);
-  assert_int_equal(roam_session_on_trace(s, on_trace, ta->trace), 0);
-}
-
+/* The listener's table traces every session it accepts, from before the
+ * session reads anything (the accept callback makes it side B). */
 static void tcp_acceptor_and_connector_trace_their_handshakes(void **state) {
   fixture *f = *state;
-  traced_acceptor acc = {{&f->b, "B", &f->log, 0}, &f->tb};
+  side_acceptor acc = {&f->b, "B", &f->log, 0};
+  roam_callbacks *cbs = side_table(1);
   roam_listener *l;
   assert_int_equal(
-      roam_listener_new(f->rt, "tcp://127.0.0.1:0", NULL, on_accept_traced, &acc, &l), 0);
+      roam_listener_new(f->rt, "tcp://127.0.0.1:0", NULL, cbs, side_on_accept, &acc, &l), 0);
   char addr[64];
-  assert_true(roam_listener_address(l, addr, sizeof addr) > 0);
-  roam_session *s;
-  assert_int_equal(roam_session_connect(f->rt, addr, NULL, &s), 0);
-  assert_int_equal(roam_session_on_trace(s, on_trace, &f->ta), 0);
-  side_init(&f->a, "A", &f->log, s);
-  assert_true(run_until(f->rt, &acc.acceptor.accepted, 2000));
+  size_t addr_len = sizeof addr;
+  assert_true(roam_listener_address(l, addr, &addr_len) >= 0);
+  assert_true(addr_len > 0);
+  side_init(&f->a, "A", &f->log);
+  assert_int_equal(roam_session_connect(f->rt, addr, NULL, cbs, &f->a, &f->a.s), 0);
+  roam_callbacks_free(cbs);
+  assert_true(run_until(f->rt, &acc.accepted, 2000));
   assert_true(run_until(f->rt, &f->a.handshake_done, 2000));
   assert_true(run_until(f->rt, &f->b.handshake_done, 2000));
   expect_before(&f->log, "A OUT conn=0 Hello sub=-1 id=0 size=6",
@@ -320,7 +353,7 @@ static void message_kinds_have_names(void **state) {
   assert_string_equal(roam_message_kind_name(-1), "unknown");
   assert_string_equal(roam_message_kind_name(11), "unknown");
   assert_string_equal(roam_message_kind_name(256), "unknown");
-  assert_int_equal(roam_session_on_trace(NULL, on_trace, NULL), ROAM_EINVAL);
+  assert_int_equal(roam_callbacks_set_trace(NULL, on_trace), ROAM_EINVAL);
 }
 
 int main(void) {

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <roam/roam_experimental.h>
+
 #include "harness.h"
 #include "sides.h"
 
@@ -20,7 +22,9 @@ static event_log child_log;
 static int child_accepted;
 
 static void child_on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
-  side_init(&child_side, "child", &child_log, s);
+  side_init(&child_side, "child", &child_log);
+  child_side.s = s;
+  roam_session_set_user_data(s, &child_side);
   child_side.echo_calls = 1;
   child_accepted = status == 0;
   (void)l;
@@ -31,7 +35,10 @@ static int run_child(int report_fd) {
   roam_runtime *rt;
   if (roam_runtime_new(&rt) != 0) return 10;
   roam_listener *l;
-  if (roam_listener_new(rt, "tcp://127.0.0.1:0", NULL, child_on_accept, NULL, &l) != 0) return 11;
+  if (roam_listener_new(rt, "tcp://127.0.0.1:0", NULL, side_callbacks(), child_on_accept, NULL,
+                        &l) != 0) {
+    return 11;
+  }
   char line[32];
   int n = snprintf(line, sizeof line, "%d\n", roam_listener_port(l));
   if (write(report_fd, line, (size_t)n) != n) return 12;
@@ -82,16 +89,17 @@ static void initiator_and_acceptor_in_two_processes(void **state) {
   event_log log;
   memset(&log, 0, sizeof log);
   side me;
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_metadata *hello = md_string("from", "parent");
   roam_options_set_hello_metadata(o, hello);
   char addr[64];
   snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", port);
-  roam_session *s;
-  assert_int_equal(roam_session_connect(rt, addr, o, &s), 0);
+  side_init(&me, "parent", &log);
+  assert_int_equal(roam_session_connect(rt, addr, o, side_callbacks(), &me, &me.s), 0);
+  roam_session *s = me.s;
   roam_options_free(o);
   roam_metadata_free(hello);
-  side_init(&me, "parent", &log, s);
   assert_true(run_until(rt, &me.handshake_done, 5000));
   assert_int_equal(me.handshake_status, 0);
 

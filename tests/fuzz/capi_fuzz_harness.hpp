@@ -1,5 +1,6 @@
-// fuzz_capi's harness: the whole library through roam.h, as a user drives
-// it, with no sockets and no loop. One or two sessions made with
+// fuzz_capi's harness: the whole library through roam.h (and the raw
+// protocol API of roam_experimental.h), as a user drives it, with no
+// sockets and no loop. One or two sessions made with
 // roam_session_new_custom(); two are joined back to back (each one's
 // pending output into the other's receive, in fuzzer-chosen pieces, now and
 // then corrupted or cut); one alone talks to a hostile peer played by the
@@ -7,14 +8,22 @@
 // The program (capi_input.hpp) interleaves that traffic with user
 // operations, some of them re-entrant from inside callbacks.
 //
-// Every handle the library hands out gets a record that lives for the whole
-// run (its user_data), so the harness can tell a callback for a handle that
-// already had its final one, and never uses a handle past its documented
+// Each session is made with its own callbacks table (freed right after the
+// constructor: the library keeps a copy), its record as user_data. Every
+// connection handle the library hands out, and every call, served request
+// and channel id, gets a record that lives for the whole run (a connection's
+// is its user_data; a call's and a channel's are their callbacks'
+// user_data), so the harness can tell a callback for something that already
+// had its final one, and never uses a connection handle past its documented
 // end. Checked, besides ASan/UBSan/LeakSanitizer: every whole frame
-// written decodes and fits the session's frame limit; callbacks run only inside receive / receive_eof / tick of their
-// own session and never after its close callback; each call completes,
-// each channel ends and each connection gets its final callback exactly
-// once; every session's close callback runs once it is closed and drained.
+// written decodes and fits the session's frame limit; callbacks run only
+// inside receive / receive_eof / tick of their own session and never after
+// its close callback; each call completes, each channel ends and each
+// connection gets its final callback exactly once, and every call and
+// channel of a connection ends before its final callback; every session's
+// close callback runs once it is closed and drained; ids address one thing
+// at a time (no two live served requests or channels share one), and an
+// ended call or channel id is answered ROAM_ENOTFOUND (or ROAM_ECLOSED).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +34,7 @@
 #include "capi_output_frames.hpp"
 #include "fuzz_input.hpp"
 #include "roam/roam.h"
+#include "roam/roam_experimental.h"
 
 namespace roam::fuzz::capi {
 
@@ -37,23 +47,29 @@ struct ConnRecord {
   bool root = false;
 };
 
+// A call we made: request `request_id` on `conn` (its response callback's
+// user_data).
 struct CallRecord {
-  roam_call *call = nullptr;
-  SideRecord *side = nullptr;
-  bool done = false;  // its response callback ran
+  ConnRecord *conn = nullptr;
+  uint64_t request_id = 0;
+  bool done = false;  // its response callback ran (or no call was made)
 };
 
+// A request we serve: `request_id` on `conn`.
 struct ReplyRecord {
-  roam_reply *reply = nullptr;
   ConnRecord *conn = nullptr;
-  bool held = true;  // until answered or released
+  uint64_t request_id = 0;
+  bool held = true;  // until answered or released, or its connection's end
+  bool cancelled = false;  // the serve-cancelled callback ran
   std::vector<uint64_t> channels;
 };
 
+// A channel we opened or bound: `id` on `conn` (its callbacks' user_data).
 struct ChannelRecord {
-  roam_channel *ch = nullptr;
   ConnRecord *conn = nullptr;
-  bool alive = true;  // until its end callback
+  uint64_t id = 0;
+  bool alive = true;  // until its end callback (or no channel was made)
+  bool made = false;  // opened or bound successfully
 };
 
 class CapiFuzzHarness;
@@ -81,6 +97,7 @@ class CapiFuzzHarness {
  private:
   // ---- setup and the end ----
   roam_options *make_options(bool acceptor) const;
+  roam_callbacks *make_callbacks() const;
   void create_sides();
   void handshake();
   void finish();
@@ -104,8 +121,10 @@ class CapiFuzzHarness {
   void cancel(CallRecord *call);
   void close_session(SideRecord *side);
   void op_call(bool with_channels);
+  void op_channel(bool open);
   void op_proxy();
   void op_raw_send();
+  void op_inspect();
 
   // ---- picking live handles ----
   SideRecord *pick_side();  // a session whose close callback has not run
@@ -113,11 +132,14 @@ class CapiFuzzHarness {
   CallRecord *pick_call();
   ReplyRecord *pick_reply();
   ChannelRecord *pick_channel();
+  ReplyRecord *find_reply(const ConnRecord *conn, uint64_t request_id, bool held);
+  bool live_channel(const ConnRecord *conn, uint64_t id, const ChannelRecord *except) const;
+  void connection_ended(ConnRecord *rec);
   roam_metadata *build_metadata();
   std::vector<uint8_t> build_payload();
 
   // ---- callbacks (static trampolines call these) ----
-  SideRecord *callback_side(void *user_data, roam_session *s);
+  SideRecord *callback_side(SideRecord *side, roam_session *s);
   ConnRecord *callback_conn(SideRecord *side, roam_conn *conn);
   void read_metadata(const roam_metadata *md);
 
@@ -128,14 +150,15 @@ class CapiFuzzHarness {
   void on_inbound_open(SideRecord *side, roam_conn *conn, const roam_metadata *md);
   void on_open(SideRecord *side, roam_conn *conn, int status, const roam_metadata *md);
   void on_conn_closed(SideRecord *side, roam_conn *conn, int origin, const roam_metadata *md);
-  void on_call(SideRecord *side, roam_conn *conn, roam_reply *reply, const uint64_t *channels,
-               size_t channel_count, const roam_metadata *md);
-  void on_call_cancelled(SideRecord *side, roam_reply *reply);
-  void on_response(CallRecord *call, roam_call *handle, const roam_metadata *md);
-  void on_channel_item(SideRecord *side, roam_channel *ch);
-  void on_channel_end(SideRecord *side, roam_channel *ch, const roam_metadata *md);
-  void on_channel_writable(SideRecord *side, roam_channel *ch);
-  void on_plain(SideRecord *side);  // pong, keepalive timeout, writable, trace, raw messages
+  void on_serve(SideRecord *side, roam_conn *conn, uint64_t request_id, const uint64_t *channels,
+                size_t channel_count, const roam_metadata *md);
+  void on_serve_cancelled(SideRecord *side, roam_conn *conn, uint64_t request_id);
+  void on_response(CallRecord *call, roam_conn *conn, uint64_t request_id,
+                   const roam_metadata *md);
+  void on_channel(ChannelRecord *ch, roam_conn *conn, uint64_t channel_id, bool end,
+                  const roam_metadata *md);
+  void on_raw(SideRecord *side, roam_conn *conn, const roam_metadata *md);  // raw request / channel
+  void on_plain(SideRecord *side);  // pong, keepalive timeout, writable, trace
 
  private:
   FuzzInput in_;

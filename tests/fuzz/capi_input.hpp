@@ -19,7 +19,8 @@ enum CapiHeaderByte : size_t {
   kCapiKeepalive,       // interval 100 + 50 * low ms, timeout 100 + 100 * high ms
   kCapiTimeouts,        // handshake 100 * (1 + low), frame 50 * (1 + bits 4-5), idle 500 * (1 + bits 6-7) ms
   kCapiLimits,          // max_concurrent_requests 1 + low, max_connections 1 + high
-  kCapiParity,          // bit 0: initiator parity even; bit 1: hostile peer's parity even
+  kCapiParity,          // bit 0: initiator parity even; bit 1: hostile peer's parity even;
+                        // the callbacks tables (kCapiTable* bits) from bit 2 on
   kCapiHeaderSize,
 };
 
@@ -32,6 +33,17 @@ enum CapiFlag : uint8_t {
   kCapiKeepaliveOn = 1 << 5,
   kCapiShortTimeouts = 1 << 6,
   kCapiHelloMetadata = 1 << 7,
+};
+
+// Bits of the kCapiParity header byte from bit 2 on: which entries the
+// sessions' callbacks tables leave out, and a test-only protocol version.
+enum CapiTableBit : uint8_t {
+  kCapiTableNoServe = 1 << 2,         // calls go to the raw request callback (or UnknownMethod)
+  kCapiTableNoRaw = 1 << 3,           // no raw request / raw channel callbacks
+  kCapiTableNoInboundOpen = 1 << 4,   // inbound opens are rejected by the library
+  kCapiTableNoTrace = 1 << 5,         // no frame tracing
+  kCapiTableTestVersion = 1 << 6,     // session 0 sends Hello with a test version:
+  kCapiTableTestVersionSeven = 1 << 7,  // 7 with this bit, else 8 (a mismatch)
 };
 
 // Operations. The first group moves bytes and time; the rest is what a user
@@ -65,7 +77,7 @@ enum class CapiOp : uint8_t {
   Shutdown,
   CloseSession,
   Proxy,
-  Serve,
+  Inspect,         // u8 what: getters, and ids that have ended (ROAM_ENOTFOUND)
   RawSend,
   Count,
 };

@@ -26,13 +26,15 @@ void FuzzConnection::protocol_violation(int code, std::string reason) {
   harness_.core().protocol_violation(code, std::move(reason));
 }
 
-void FuzzConnection::on_call_done(void *token, int status, const wire::MetadataView *response_md,
-                                  wire::ByteView value) {
+void FuzzConnection::on_call_done(void *token, uint64_t request_id, int status,
+                                  const wire::MetadataView *response_md, wire::ByteView value) {
   auto *call = static_cast<CallRecord *>(token);
   FUZZ_CHECK(call != nullptr, "on_call_done without a token (status %d)", status);
   FUZZ_CHECK(call->owner == this, "call %llu completed on connection %llu, made on another",
              ull(call->request_id), ull(id));
   FUZZ_CHECK(call->registered, "a call completed that call() never accepted");
+  FUZZ_CHECK(call->request_id == request_id, "call %llu completed as request %llu",
+             ull(call->request_id), ull(request_id));
   FUZZ_CHECK(!call->done, "call %llu on connection %llu completed twice", ull(call->request_id),
              ull(id));
   call->done = true;

@@ -66,7 +66,8 @@ class FuzzConnection final : public rpc::RpcSink, public rpc::RpcEvents {
   void protocol_violation(int code, std::string reason) override;
 
   // RpcEvents
-  void on_call_done(void *token, int status, const wire::MetadataView *response_md,
+  void on_call_done(void *token, uint64_t request_id, int status,
+                    const wire::MetadataView *response_md,
                     wire::ByteView value) override;
   CallDisposition on_incoming_call(const wire::RequestMessage &call) override;
   void on_served_call_cancelled(uint64_t request_id) override;

@@ -417,7 +417,7 @@ void SessionFuzzHarness::on_open_accepted(uint64_t conn, const ConnectionSetting
   react(Moment::OpenAccepted, c, conn);
 }
 
-void SessionFuzzHarness::on_open_rejected(uint64_t conn, const MetadataView &metadata) {
+void SessionFuzzHarness::on_open_rejected(uint64_t conn, void *, const MetadataView &metadata) {
   observer_event("on_open_rejected");
   FuzzConnection *c = find(conn);
   FUZZ_CHECK(c && c->phase == ConnPhase::PendingOutbound,
@@ -427,7 +427,7 @@ void SessionFuzzHarness::on_open_rejected(uint64_t conn, const MetadataView &met
   react(Moment::OpenRejected, nullptr, conn);
 }
 
-void SessionFuzzHarness::on_connection_closed(uint64_t conn, session::CloseOrigin origin,
+void SessionFuzzHarness::on_connection_closed(uint64_t conn, void *, session::CloseOrigin origin,
                                               int reason, const MetadataView &metadata) {
   observer_event("on_connection_closed");
   read_all(metadata);

@@ -78,8 +78,8 @@ class SessionFuzzHarness final : public session::SessionObserver {
                        const wire::MetadataView &metadata) override;
   void on_open_accepted(uint64_t conn, const wire::ConnectionSettings &peer,
                         const wire::MetadataView &metadata) override;
-  void on_open_rejected(uint64_t conn, const wire::MetadataView &metadata) override;
-  void on_connection_closed(uint64_t conn, session::CloseOrigin origin, int reason,
+  void on_open_rejected(uint64_t conn, void *, const wire::MetadataView &metadata) override;
+  void on_connection_closed(uint64_t conn, void *, session::CloseOrigin origin, int reason,
                             const wire::MetadataView &metadata) override;
   void on_request(uint64_t conn, const wire::RequestMessage &request) override;
   void on_channel(uint64_t conn, const wire::ChannelMessage &channel) override;

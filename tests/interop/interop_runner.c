@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <roam/roam_experimental.h>
+
 #include "../c/harness.h"
 #include "../c/sides.h"
 #include "peer_process.h"
@@ -37,12 +39,172 @@ typedef struct {
 
 static runner R;
 
-/* Registers a scenario's callbacks on a new session, before any I/O (a
- * peer's first call can arrive in the same read as its handshake). */
-typedef void (*configure_fn)(roam_session *s);
+/* A scenario's settings for our session, fixed before it is made (a peer's
+ * first call can arrive in the same read as its handshake): the serve
+ * callback of its table (NULL: calls are answered UnknownMethod), and a
+ * hook on its side once reset. */
+static roam_serve_cb serve_session;
+typedef void (*configure_fn)(side *sd);
 static configure_fn configure_session;
-static void configure(roam_session *s) {
-  if (configure_session) configure_session(s);
+static void configure(side *sd) {
+  if (configure_session) configure_session(sd);
+}
+
+/* ---- our sessions' callbacks table -------------------------------------------------------
+ * sides.c makes every side with one fixed table, without a serve callback;
+ * our sessions may serve the peer's calls, and a table is fixed when the
+ * session is made, so they get this one: a side's bookkeeping and log lines
+ * (the format of sides.c) for the events the scenarios look at, and the
+ * scenario's serve callback. user_data: the side. */
+
+#define CHECK_ALIVE(sd)                           \
+  do {                                            \
+    if ((sd)->closed) (sd)->events_after_close++; \
+  } while (0)
+
+static uint64_t conn_id_of(const roam_conn *c) {
+  uint64_t id = 0;
+  assert_int_equal(roam_conn_id(c, &id), 0);
+  return id;
+}
+
+static void t_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->handshake_status = status;
+  sd->handshake_done = 1;
+  log_add(sd->log, "%s handshake %s md=%s", sd->name, roam_err_name(status), m);
+  (void)s;
+}
+
+static void t_end(roam_session *s, void *ud, int error, const char *reason) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->ended = 1;
+  sd->end_error = error;
+  log_add(sd->log, "%s end %s: %s", sd->name, roam_err_name(error), reason);
+  assert_string_equal(reason, roam_session_last_error(s));
+}
+
+static void t_inbound_open(roam_session *s, void *ud, roam_conn *c, const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->inbound_opens++;
+  sd->last_inbound = c;
+  sd->last_inbound_id = conn_id_of(c);
+  log_add(sd->log, "%s inbound_open conn=%llu md=%s", sd->name,
+          (unsigned long long)sd->last_inbound_id, m);
+  assert_int_equal(roam_conn_state(c), ROAM_CONN_PENDING_INBOUND);
+  if (sd->decide_later) return;
+  if (sd->accept_all || (roam_metadata_find(md, "want", ROAM_NTS) >= 0 && strstr(m, "want=accept"))) {
+    roam_metadata *reply = md_string("accepted-by", sd->accept_name ? sd->accept_name : sd->name);
+    assert_int_equal(roam_conn_accept(c, ROAM_PARITY_DEFAULT, 0, reply), 0);
+    roam_metadata_free(reply);
+  } else {
+    roam_metadata *reply = md_string("reason", "policy");
+    assert_int_equal(roam_conn_reject(c, reply), 0);
+    roam_metadata_free(reply);
+  }
+  (void)s;
+}
+
+static void t_open_result(roam_session *s, void *ud, roam_conn *c, int status,
+                          const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  sd->opens_answered++;
+  log_add(sd->log, "%s open conn=%llu status=%s md=%s", sd->name,
+          (unsigned long long)conn_id_of(c), roam_err_name(status), m);
+  (void)s;
+}
+
+static void t_conn_closed(roam_session *s, void *ud, roam_conn *c, int origin, int reason,
+                          const roam_metadata *md) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  char m[256];
+  md_render(md, m, sizeof m);
+  static const char *origins[] = {"local", "remote", "session"};
+  sd->conns_closed++;
+  log_add(sd->log, "%s closed conn=%llu origin=%s reason=%s md=%s", sd->name,
+          (unsigned long long)conn_id_of(c), origins[origin], roam_err_name(reason), m);
+  assert_int_equal(roam_conn_state(c), ROAM_CONN_CLOSED);
+  (void)s;
+}
+
+/* Requests and channel messages nobody took (roam_experimental.h): logged,
+ * as sides.c does. */
+static void t_raw_request(roam_session *s, void *ud, roam_conn *c, int kind, uint64_t id,
+                          uint64_t method, const uint64_t *channels, size_t n_channels,
+                          const roam_metadata *md, const uint8_t *payload, size_t len) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->requests++;
+  if (sd->requests <= 50) {
+    log_add(sd->log, "%s request conn=%llu kind=%d id=%llu method=%llu channels=%zu len=%zu",
+            sd->name, (unsigned long long)conn_id_of(c), kind, (unsigned long long)id,
+            (unsigned long long)method, n_channels, len);
+  }
+  (void)s, (void)channels, (void)md, (void)payload;
+}
+
+static void t_raw_channel(roam_session *s, void *ud, roam_conn *c, int kind, uint64_t id,
+                          const roam_metadata *md, const uint8_t *payload, size_t len,
+                          uint32_t additional) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->channels++;
+  log_add(sd->log, "%s channel conn=%llu kind=%d id=%llu len=%zu additional=%u", sd->name,
+          (unsigned long long)conn_id_of(c), kind, (unsigned long long)id, len, additional);
+  (void)s, (void)md, (void)payload;
+}
+
+static void t_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->pongs++;
+  log_add(sd->log, "%s pong nonce=%llu", sd->name, (unsigned long long)nonce);
+  (void)s, (void)rtt_us;
+}
+
+static void t_keepalive_timeout(roam_session *s, void *ud) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->keepalive_timeouts++;
+  log_add(sd->log, "%s keepalive_timeout", sd->name);
+  (void)s;
+}
+
+static void t_writable(roam_session *s, void *ud) {
+  side *sd = ud;
+  CHECK_ALIVE(sd);
+  sd->writable++;
+  (void)s;
+}
+
+/* A new table: the side callbacks above and `serve` (may be NULL). The
+ * caller frees it once the session or listener is made. */
+static roam_callbacks *our_callbacks(roam_serve_cb serve) {
+  roam_callbacks *cbs;
+  assert_int_equal(roam_callbacks_new(&cbs), 0);
+  roam_callbacks_set_handshake(cbs, t_handshake);
+  roam_callbacks_set_session_end(cbs, t_end);
+  roam_callbacks_set_inbound_open(cbs, t_inbound_open);
+  roam_callbacks_set_open_result(cbs, t_open_result);
+  roam_callbacks_set_conn_closed(cbs, t_conn_closed);
+  roam_callbacks_set_pong(cbs, t_pong);
+  roam_callbacks_set_keepalive_timeout(cbs, t_keepalive_timeout);
+  roam_callbacks_set_writable(cbs, t_writable);
+  roam_callbacks_set_raw_request(cbs, t_raw_request);
+  roam_callbacks_set_raw_channel(cbs, t_raw_channel);
+  roam_callbacks_set_serve(cbs, serve);
+  return cbs;
 }
 
 /* ---- plumbing --------------------------------------------------------------------------- */
@@ -93,17 +255,21 @@ static void load_method_ids(void) {
   peer_free(&p);
 }
 
+/* The listener's user_data, and so the accepted session's, is our side
+ * (reset before the listener was made). */
 static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
   assert_int_equal(status, 0);
-  side_init(&R.me, "libroam", &R.log, s);
-  configure(s);
+  assert_ptr_equal(ud, &R.me);
+  assert_ptr_equal(roam_session_get_user_data(s), &R.me);
+  R.me.s = s;
   R.accepted = 1;
-  (void)l, (void)ud;
+  (void)l;
 }
 
 /* Hello metadata we send, so the peer can show it saw it. */
 static roam_options *our_options(void) {
-  roam_options *o = roam_options_new();
+  roam_options *o;
+  assert_int_equal(roam_options_new(&o), 0);
   roam_metadata *md = md_string("who", "libroam");
   roam_options_set_hello_metadata(o, md);
   roam_metadata_free(md);
@@ -114,6 +280,9 @@ static roam_options *our_options(void) {
 /* Starts the peer in the other role and connects the two; returns our
  * session (its callbacks are the `side` ones, logged as "libroam …"). */
 static roam_session *establish_with(roam_options *o, int wait_handshake) {
+  side_init(&R.me, "libroam", &R.log);
+  configure(&R.me);
+  roam_callbacks *cbs = our_callbacks(serve_session);
   const char *peer_role = R.our_role == ROAM_ROLE_INITIATOR ? "acceptor" : "initiator";
   char peer_addr[160], our_addr[160];
   if (R.our_role == ROAM_ROLE_INITIATOR) {
@@ -132,10 +301,7 @@ static roam_session *establish_with(roam_options *o, int wait_handshake) {
     } else {
       snprintf(our_addr, sizeof our_addr, "%s", addr);
     }
-    roam_session *s;
-    assert_int_equal(roam_session_connect(R.rt, our_addr, o, &s), 0);
-    side_init(&R.me, "libroam", &R.log, s);
-    configure(s);
+    assert_int_equal(roam_session_connect(R.rt, our_addr, o, cbs, &R.me, &R.me.s), 0);
   } else {
     const char *listen = R.unix_transport ? NULL : "tcp://127.0.0.1:0";
     char unix_addr[160];
@@ -143,7 +309,7 @@ static roam_session *establish_with(roam_options *o, int wait_handshake) {
       snprintf(unix_addr, sizeof unix_addr, "unix:%s", R.sock_path);
       listen = unix_addr;
     }
-    assert_int_equal(roam_listener_new(R.rt, listen, o, on_accept, NULL, &R.listener), 0);
+    assert_int_equal(roam_listener_new(R.rt, listen, o, cbs, on_accept, &R.me, &R.listener), 0);
     if (R.unix_transport) {
       snprintf(peer_addr, sizeof peer_addr, "unix:%s", R.sock_path);
     } else {
@@ -159,6 +325,7 @@ static roam_session *establish_with(roam_options *o, int wait_handshake) {
     }
     REQUIRE(R.accepted, "the peer never connected");
   }
+  roam_callbacks_free(cbs);
   if (wait_handshake) {
     int ok = 0;
     for (int i = 0; i < 3000 && !R.me.handshake_done; ++i) peer_pump(&R.peer, R.rt, 10);
@@ -283,7 +450,7 @@ static void scenario_open_accept_reject(void) {
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, yes, NULL, &a), 0);
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, no, NULL, &b), 0);
   /* b's handle is gone once its open fails: keep the ids. */
-  uint64_t a_id = roam_conn_id(a), b_id = roam_conn_id(b);
+  uint64_t a_id = conn_id_of(a), b_id = conn_id_of(b);
   roam_metadata_free(yes);
   roam_metadata_free(no);
   await_count(&R.me.opens_answered, 2, 10000, "answers to our opens");
@@ -309,9 +476,8 @@ static void scenario_open_accept_reject(void) {
   expect_peer_ok();
 }
 
-static void accept_everything(roam_session *s) {
-  R.me.accept_all = 1;  /* the one valid open is accepted */
-  (void)s;
+static void accept_everything(side *sd) {
+  sd->accept_all = 1;  /* the one valid open is accepted */
 }
 
 static void scenario_wrong_parity_raw(void) {
@@ -408,19 +574,19 @@ typedef struct {
   size_t len;
 } outcome;
 
-static void on_done(roam_call *call, void *ud, int status, const roam_metadata *md, const uint8_t *v,
-                    size_t len) {
+static void on_done(roam_conn *c, void *ud, uint64_t request_id, int status, const roam_metadata *md,
+                    const uint8_t *v, size_t len) {
   outcome *o = ud;
   o->done = 1;
   o->status = status;
   o->len = len < sizeof o->value ? len : sizeof o->value;
   if (o->len) memcpy(o->value, v, o->len);
-  (void)call, (void)md;
+  (void)c, (void)request_id, (void)md;
 }
 
 static outcome call_sync(roam_conn *c, uint64_t method, const uint8_t *args, size_t len) {
   outcome o = {0};
-  assert_int_equal(roam_conn_call(c, method, NULL, args, len, on_done, &o, NULL), 0);
+  assert_int_equal(roam_conn_call(c, method, NULL, 0, NULL, args, len, on_done, &o, NULL), 0);
   await(&o.done, 10000, "a response from the peer");
   return o;
 }
@@ -429,23 +595,22 @@ typedef struct {
   int items, ended, end_reason, next, out_of_order;
 } stream_state;
 
-static void on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
-  stream_state *st = roam_channel_get_user_data(ch);
-  if (st == NULL) return;
+/* A channel's callbacks; user_data: its stream_state. */
+static void on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
+  stream_state *st = ud;
   int64_t v = pc_unzigzag(pc_get_varint(item, len, NULL));
   if (v != st->next) st->out_of_order++;
   st->next = (int)v + 1;
   st->items++;
-  (void)ud;
+  (void)c, (void)channel_id;
 }
 
-static void on_channel_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
-  stream_state *st = roam_channel_get_user_data(ch);
-  if (st) {
-    st->ended = 1;
-    st->end_reason = reason;
-  }
-  (void)ud, (void)md;
+static void on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int reason,
+                           const roam_metadata *md) {
+  stream_state *st = ud;
+  st->ended = 1;
+  st->end_reason = reason;
+  (void)c, (void)channel_id, (void)md;
 }
 
 static void exercise_service(roam_conn *c) {
@@ -473,24 +638,25 @@ static void exercise_service(roam_conn *c) {
   /* Cancel: a slow call, cancelled; the peer aborts its handler. */
   n = pc_put_varint(args, 5000);
   outcome slow = {0};
-  roam_call *call;
-  assert_int_equal(roam_conn_call(c, R.m_sleep, NULL, args, n, on_done, &slow, &call), 0);
+  uint64_t slow_id;
+  assert_int_equal(roam_conn_call(c, R.m_sleep, NULL, 0, NULL, args, n, on_done, &slow, &slow_id), 0);
   wait_peer("SERVED method=sleep_ms", 5000);
-  assert_int_equal(roam_call_cancel(call, NULL), 0);
+  assert_int_equal(roam_call_cancel(c, slow_id, NULL), 0);
   await(&slow.done, 2000, "the cancelled call's completion");
   REQUIRE(slow.status == ROAM_ECANCELLED, "cancel");
 
   /* sum(Rx<i32>): we send 1..=100 through a channel with roam's credit. */
   static stream_state up;
   memset(&up, 0, sizeof up);
-  roam_channel *tx;
-  assert_int_equal(roam_conn_channel_open(c, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, &up, &tx), 0);
-  uint64_t tx_id = roam_channel_id(tx);
+  uint64_t tx_id;
+  assert_int_equal(roam_conn_channel_open(c, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, on_item,
+                                          on_channel_end, NULL, &up, &tx_id),
+                   0);
   outcome sum = {0};
-  assert_int_equal(roam_conn_call_with_channels(c, R.m_sum, &tx_id, 1, NULL, NULL, 0, on_done, &sum, NULL), 0);
+  assert_int_equal(roam_conn_call(c, R.m_sum, &tx_id, 1, NULL, NULL, 0, on_done, &sum, NULL), 0);
   for (int v = 1; v <= 100;) {
     uint8_t item[10];
-    int rc = roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag(v)));
+    int rc = roam_channel_send(c, tx_id, item, pc_put_varint(item, pc_zigzag(v)));
     if (rc == ROAM_EAGAIN) {
       peer_pump(&R.peer, R.rt, 5);  /* wait for credit */
       continue;
@@ -498,32 +664,27 @@ static void exercise_service(roam_conn *c) {
     assert_int_equal(rc, 0);
     ++v;
   }
-  roam_channel_close(tx, NULL);
+  roam_channel_close(c, tx_id, NULL);
   await(&sum.done, 10000, "sum");
   REQUIRE(sum.status == 0 && pc_unzigzag(pc_get_varint(sum.value, sum.len, NULL)) == 5050, "sum(1..=100) = 5050");
 
   /* generate(40, Tx<i32>): the peer streams 0..40 to us. */
   static stream_state down;
   memset(&down, 0, sizeof down);
-  roam_channel *rx;
-  assert_int_equal(roam_conn_channel_open(c, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, &down, &rx), 0);
-  uint64_t rx_id = roam_channel_id(rx);
+  uint64_t rx_id;
+  assert_int_equal(roam_conn_channel_open(c, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, on_item,
+                                          on_channel_end, NULL, &down, &rx_id),
+                   0);
   n = pc_put_varint(args, 40);
   outcome gen = {0};
-  assert_int_equal(roam_conn_call_with_channels(c, R.m_generate, &rx_id, 1, NULL, args, n, on_done, &gen, NULL), 0);
+  assert_int_equal(roam_conn_call(c, R.m_generate, &rx_id, 1, NULL, args, n, on_done, &gen, NULL), 0);
   await(&down.ended, 10000, "the generated stream");
   await(&gen.done, 10000, "generate's response");
   REQUIRE(down.items == 40 && down.out_of_order == 0 && down.end_reason == 0, "generate(40) items 0..39");
   REQUIRE(gen.status == 0, "generate returns Ok(())");
 }
 
-static void stream_callbacks(roam_session *s) {
-  roam_session_on_channel_item(s, on_item, NULL);
-  roam_session_on_channel_end(s, on_channel_end, NULL);
-}
-
 static void scenario_serve(void) {
-  configure_session = stream_callbacks;
   roam_session *s = establish();
   roam_conn *root;
   roam_session_root(s, &root);
@@ -544,77 +705,79 @@ static void scenario_serve(void) {
 
 /* ---- serving the peer's calls ---------------------------------------------------------- */
 
+/* A sum being served: request `request_id` of `conn`, answered when its
+ * channel ends (the channel's user_data). */
 typedef struct {
-  roam_reply *reply;
+  roam_conn *conn;
+  uint64_t request_id;
   int64_t total;
 } sum_job;
 
-static void serve_interop(roam_conn *c, void *ud, roam_reply *reply, uint64_t method, const uint64_t *ch,
-                          size_t nch, const roam_metadata *md, const uint8_t *args, size_t len) {
+static void sum_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
+  sum_job *job = ud;
+  job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
+  (void)c, (void)channel_id;
+}
+
+static void sum_end(roam_conn *c, uint64_t channel_id, void *ud, int reason, const roam_metadata *md) {
+  sum_job *job = ud;
+  uint8_t out[10];
+  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
+  free(job);
+  (void)c, (void)channel_id, (void)reason, (void)md;
+}
+
+static void serve_interop(roam_session *s, void *ud, roam_conn *c, uint64_t request_id, uint64_t method,
+                          const uint64_t *ch, size_t nch, const roam_metadata *md, const uint8_t *args,
+                          size_t len) {
   uint8_t out[32];
   size_t used;
   if (method == R.m_echo) {
-    roam_reply_ok(reply, NULL, args, len);
+    roam_reply_ok(c, request_id, NULL, args, len);
   } else if (method == R.m_add) {
     int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
     int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
-    roam_reply_ok(reply, NULL, out, pc_put_varint(out, pc_zigzag(a + b)));
+    roam_reply_ok(c, request_id, NULL, out, pc_put_varint(out, pc_zigzag(a + b)));
   } else if (method == R.m_divide) {
     int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
     int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
     if (b == 0) {
-      roam_reply_user_error(reply, NULL, "\x00", 1);  /* MathError::DivisionByZero */
+      roam_reply_user_error(c, request_id, NULL, "\x00", 1);  /* MathError::DivisionByZero */
     } else {
-      roam_reply_ok(reply, NULL, out, pc_put_varint(out, pc_zigzag(a / b)));
+      roam_reply_ok(c, request_id, NULL, out, pc_put_varint(out, pc_zigzag(a / b)));
     }
   } else if (method == R.m_sum && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
-    job->reply = reply;
-    roam_channel *rx;
-    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, job, &rx);
+    job->conn = c;
+    job->request_id = request_id;
+    int rc = roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, sum_item,
+                                    sum_end, NULL, job);
+    if (rc != 0) {
+      print_error("sum: bind %llu: %s\n", (unsigned long long)ch[0], roam_strerror(rc));
+      roam_reply_release(c, request_id);
+      free(job);
+    }
   } else if (method == R.m_generate && nch == 1) {
     uint64_t count = pc_get_varint(args, len, NULL);
-    roam_channel *tx;
-    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &tx);
+    uint64_t tx = ch[0];
+    roam_conn_channel_bind(c, tx, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, NULL, NULL, NULL);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      int rc = roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
+      int rc = roam_channel_send(c, tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
       if (rc != 0) print_error("generate: send %llu: %s\n", (unsigned long long)i, roam_strerror(rc));
     }
-    roam_channel_close(tx, NULL);
-    roam_reply_ok(reply, NULL, NULL, 0);
+    roam_channel_close(c, tx, NULL);
+    roam_reply_ok(c, request_id, NULL, NULL, 0);
   } else {
-    roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
+    roam_reply_fail(c, request_id, ROAM_EUNKNOWNMETHOD, NULL);
   }
-  (void)ud, (void)md;
-}
-
-static void sum_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
-  sum_job *job = roam_channel_get_user_data(ch);
-  if (job) job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
-  (void)ud;
-}
-
-static void sum_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
-  sum_job *job = roam_channel_get_user_data(ch);
-  if (job) {
-    uint8_t out[10];
-    roam_reply_ok(job->reply, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
-    free(job);
-  }
-  (void)ud, (void)reason, (void)md;
-}
-
-static void interop_server(roam_session *s) {
-  roam_session_on_call(s, serve_interop, NULL);
-  roam_session_on_channel_item(s, sum_item, NULL);
-  roam_session_on_channel_end(s, sum_end, NULL);
+  (void)s, (void)ud, (void)md;
 }
 
 static void scenario_call(void) {
   roam_options *o = our_options();
   roam_options_set_max_concurrent_requests(o, 256);  /* the peer makes 200 at once */
-  configure_session = interop_server;
+  serve_session = serve_interop;
   establish_with(o, 1);
   roam_options_free(o);
   const char *result = wait_peer("RESULT", 30000);
@@ -627,11 +790,12 @@ static void scenario_call(void) {
 /* ---- Rust's proxy_connections between two of our sessions ------------------------------ */
 
 static int proxy_echoes;
-static void serve_echo(roam_conn *c, void *ud, roam_reply *reply, uint64_t method, const uint64_t *ch,
-                       size_t nch, const roam_metadata *md, const uint8_t *args, size_t len) {
+static void serve_echo(roam_session *s, void *ud, roam_conn *c, uint64_t request_id, uint64_t method,
+                       const uint64_t *ch, size_t nch, const roam_metadata *md, const uint8_t *args,
+                       size_t len) {
   proxy_echoes++;
-  roam_reply_ok(reply, md, args, len);
-  (void)c, (void)ud, (void)method, (void)ch, (void)nch;
+  roam_reply_ok(c, request_id, md, args, len);
+  (void)s, (void)ud, (void)method, (void)ch, (void)nch;
 }
 
 typedef struct {
@@ -640,8 +804,8 @@ typedef struct {
 } proxy_caller;
 
 static void proxy_issue(proxy_caller *pc);
-static void proxy_done(roam_call *call, void *ud, int status, const roam_metadata *md, const uint8_t *v,
-                       size_t len) {
+static void proxy_done(roam_conn *c, void *ud, uint64_t request_id, int status, const roam_metadata *md,
+                       const uint8_t *v, size_t len) {
   proxy_caller *pc = ud;
   pc->completed++;
   uint32_t i;
@@ -649,16 +813,16 @@ static void proxy_done(roam_call *call, void *ud, int status, const roam_metadat
     pc->bad++;
   } else {
     memcpy(&i, v, 4);
-    if (roam_call_request_id(call) != 2u * i + 1) pc->bad++;
+    if (request_id != 2u * i + 1) pc->bad++;
   }
   proxy_issue(pc);
-  (void)md;
+  (void)c, (void)md;
 }
 
 static void proxy_issue(proxy_caller *pc) {
   while (pc->issued < 1000 && pc->issued - pc->completed < 32) {
     uint32_t i = (uint32_t)pc->issued;
-    if (roam_conn_call(pc->conn, 0xfeed, NULL, &i, 4, proxy_done, pc, NULL) != 0) return;
+    if (roam_conn_call(pc->conn, 0xfeed, NULL, 0, NULL, &i, 4, proxy_done, pc, NULL) != 0) return;
     pc->issued++;
   }
 }
@@ -681,13 +845,15 @@ static void scenario_proxy(void) {
     snprintf(ours, sizeof ours, "%s", addr);
   }
   static side caller, server;
-  roam_session *sa, *sb;
-  assert_int_equal(roam_session_connect(R.rt, ours, NULL, &sa), 0);
-  side_init(&caller, "caller", &R.log, sa);
+  side_init(&caller, "caller", &R.log);
+  side_init(&server, "server", &R.log);
+  roam_callbacks *caller_cbs = our_callbacks(NULL), *server_cbs = our_callbacks(serve_echo);
+  assert_int_equal(roam_session_connect(R.rt, ours, NULL, caller_cbs, &caller, &caller.s), 0);
   await(&caller.handshake_done, 10000, "the caller's handshake");
-  assert_int_equal(roam_session_connect(R.rt, ours, NULL, &sb), 0);
-  side_init(&server, "server", &R.log, sb);
-  roam_session_on_call(sb, serve_echo, NULL);
+  assert_int_equal(roam_session_connect(R.rt, ours, NULL, server_cbs, &server, &server.s), 0);
+  roam_callbacks_free(caller_cbs);
+  roam_callbacks_free(server_cbs);
+  roam_session *sa = caller.s, *sb = server.s;
   await(&server.handshake_done, 10000, "the server's handshake");
 
   /* Parities line up: the caller calls with odd ids; the server's far

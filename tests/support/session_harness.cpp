@@ -50,11 +50,11 @@ void EventRecorder::on_open_accepted(uint64_t conn, const wire::ConnectionSettin
                         md_text(md).c_str()));
 }
 
-void EventRecorder::on_open_rejected(uint64_t conn, const wire::MetadataView &md) {
+void EventRecorder::on_open_rejected(uint64_t conn, void *, const wire::MetadataView &md) {
   events.push_back(roam::format("open_rejected conn=%" PRIu64 " md=%s", conn, md_text(md).c_str()));
 }
 
-void EventRecorder::on_connection_closed(uint64_t conn, session::CloseOrigin origin, int reason,
+void EventRecorder::on_connection_closed(uint64_t conn, void *, session::CloseOrigin origin, int reason,
                                          const wire::MetadataView &md) {
   static const char *kOrigin[] = {"local", "remote", "session"};
   events.push_back(roam::format("closed conn=%" PRIu64 " origin=%s reason=%s md=%s", conn,

@@ -15,8 +15,8 @@ int wait_for_count(roam_runtime *rt, const int *counter, int target, int timeout
     roam_runtime_run_nowait(rt);
     if (*counter >= target) break;
     /* Sleep in the loop's own poll set, at most until its next timer. */
-    int wait = roam_runtime_backend_timeout(rt);
-    if (wait < 0 || wait > 10) wait = 10;
+    int wait = -1;
+    if (roam_runtime_backend_timeout(rt, &wait) != 0 || wait < 0 || wait > 10) wait = 10;
     struct pollfd p = {roam_runtime_backend_fd(rt), POLLIN, 0};
     poll(&p, 1, wait);
   }

@@ -47,16 +47,28 @@ static const char *mdt(const roam_metadata *m) {
 }
 
 static roam_metadata *md(const char *k1, const char *v1, const char *k2, const char *v2) {
-  roam_metadata *m = roam_metadata_new();
+  roam_metadata *m = NULL;
+  if (roam_metadata_new(&m) != 0) {
+    fprintf(stderr, "roam-demo: out of memory\n");
+    exit(1);
+  }
   if (k1) roam_metadata_add_string(m, k1, ROAM_NTS, v1, ROAM_NTS, 0);
   if (k2) roam_metadata_add_string(m, k2, ROAM_NTS, v2, ROAM_NTS, 0);
   return m;
 }
 
+/* A connection's id (roam_conn_id reports it through an out-pointer). */
+static uint64_t cid(const roam_conn *c) {
+  uint64_t id = 0;
+  roam_conn_id(c, &id);
+  return id;
+}
+
 /* ---- the acceptor: a small Testbed server with an open policy ------------------------ */
 
 typedef struct {
-  roam_reply *reply;
+  roam_conn *conn;     /* the served sum request: (conn, request id) */
+  uint64_t request_id;
   int64_t total;
 } sum_job;
 
@@ -76,7 +88,7 @@ static void acc_on_handshake(roam_session *s, void *ud, int status, const roam_m
   (void)ud;
 }
 
-static void acc_on_inbound(roam_conn *c, void *ud, const roam_metadata *m) {
+static void acc_on_inbound(roam_session *s, void *ud, roam_conn *c, const roam_metadata *m) {
   int i = roam_metadata_find(m, "purpose", ROAM_NTS);
   const uint8_t *purpose = NULL;
   size_t len = 0;
@@ -84,80 +96,87 @@ static void acc_on_inbound(roam_conn *c, void *ud, const roam_metadata *m) {
   if (purpose && len == 5 && memcmp(purpose, "admin", 5) == 0) {
     roam_metadata *why = md("reason", "policy: no admin connections over the demo", NULL, NULL);
     roam_metadata_add_u64(why, "code", ROAM_NTS, 403, 0);
-    say("acceptor", "inbound open of conn %" PRIu64 " %s -> refused with %s", roam_conn_id(c), mdt(m),
+    say("acceptor", "inbound open of conn %" PRIu64 " %s -> refused with %s", cid(c), mdt(m),
         mdt(why));
     roam_conn_reject(c, why);
     roam_metadata_free(why);
     return;
   }
   roam_metadata *ok = md("accepted-by", "roam-demo acceptor", NULL, NULL);
-  say("acceptor", "inbound open of conn %" PRIu64 " %s -> accepted with %s", roam_conn_id(c), mdt(m), mdt(ok));
+  say("acceptor", "inbound open of conn %" PRIu64 " %s -> accepted with %s", cid(c), mdt(m), mdt(ok));
   roam_conn_accept(c, ROAM_PARITY_DEFAULT, 32, ok);
   roam_metadata_free(ok);
   A.conns[A.nconns++] = c;
-  (void)ud;
+  (void)s, (void)ud;
 }
 
-static void acc_on_call(roam_conn *c, void *ud, roam_reply *reply, uint64_t method, const uint64_t *ch,
-                        size_t nch, const roam_metadata *m, const uint8_t *args, size_t len) {
+static void acc_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len);
+static void acc_on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int reason,
+                               const roam_metadata *m);
+
+static void acc_on_serve(roam_session *s, void *ud, roam_conn *c, uint64_t request_id, uint64_t method,
+                         const uint64_t *ch, size_t nch, const roam_metadata *m, const uint8_t *args,
+                         size_t len) {
   if (method == ECHO_METHOD) {
     size_t used;
     uint64_t slen = pc_get_varint(args, len, &used);
-    say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", roam_conn_id(c), (int)slen,
-        (const char *)args + used, roam_reply_request_id(reply), mdt(m));
-    roam_reply_ok(reply, NULL, args, len);  /* the String back: same bytes */
+    say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", cid(c), (int)slen,
+        (const char *)args + used, request_id, mdt(m));
+    roam_reply_ok(c, request_id, NULL, args, len);  /* the String back: same bytes */
   } else if (method == SUM_METHOD && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
-    job->reply = reply;
-    roam_channel *rx;
-    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, job, &rx);
-    say("acceptor", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — receiving", roam_conn_id(c), ch[0]);
+    job->conn = c;
+    job->request_id = request_id;
+    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, acc_on_item,
+                           acc_on_channel_end, NULL, job);
+    say("acceptor", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — receiving", cid(c), ch[0]);
   } else if (method == GENERATE_METHOD && nch == 1) {
     uint64_t count = pc_get_varint(args, len, NULL);
-    roam_channel *tx;
-    roam_conn_channel_bind(c, ch[0], ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &tx);
+    uint64_t tx = ch[0];
+    roam_conn_channel_bind(c, tx, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, NULL, NULL, NULL);
     say("acceptor", "conn %" PRIu64 ": generate(%" PRIu64 ", channel %" PRIu64 ") — sending 0..%" PRIu64,
-        roam_conn_id(c), count, ch[0], count - 1);
+        cid(c), count, ch[0], count - 1);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      roam_channel_send(tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
+      roam_channel_send(c, tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
     }
-    roam_channel_close(tx, NULL);
-    roam_reply_ok(reply, NULL, NULL, 0);  /* Ok(()) */
+    roam_channel_close(c, tx, NULL);
+    roam_reply_ok(c, request_id, NULL, NULL, 0);  /* Ok(()) */
   } else {
-    roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
+    roam_reply_fail(c, request_id, ROAM_EUNKNOWNMETHOD, NULL);
   }
-  (void)ud;
+  (void)s, (void)ud;
 }
 
-static void acc_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
-  sum_job *job = roam_channel_get_user_data(chn);
-  if (job) job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
-  (void)ud;
+/* The sum request's channel: its user_data is the job. */
+static void acc_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
+  sum_job *job = ud;
+  job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
+  (void)c, (void)channel_id;
 }
 
-static void acc_on_channel_end(roam_channel *chn, void *ud, int reason, const roam_metadata *m) {
-  sum_job *job = roam_channel_get_user_data(chn);
-  if (job) {
-    uint8_t out[10];
-    say("acceptor", "channel %" PRIu64 " closed by the sender (%s): sum = %" PRId64 " -> Ok", roam_channel_id(chn),
-        roam_err_name(reason), job->total);
-    roam_reply_ok(job->reply, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
-    free(job);
-  }
-  (void)ud, (void)m;
+static void acc_on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int reason,
+                               const roam_metadata *m) {
+  sum_job *job = ud;
+  uint8_t out[10];
+  say("acceptor", "channel %" PRIu64 " closed by the sender (%s): sum = %" PRId64 " -> Ok", channel_id,
+      roam_err_name(reason), job->total);
+  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
+  free(job);
+  (void)c, (void)m;
 }
 
-static void acc_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
+static void acc_on_closed(roam_session *s, void *ud, roam_conn *c, int origin, int reason,
+                          const roam_metadata *m) {
   static const char *origins[] = {"by us", "by the initiator", "with the session"};
-  say("acceptor", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
+  say("acceptor", "conn %" PRIu64 " closed %s (%s) %s", cid(c), origins[origin], roam_err_name(reason),
       mdt(m));
   if (origin == ROAM_CLOSE_REMOTE) A.closed_remote++;
   /* The handle is gone after this callback: forget it. */
   for (int i = 0; i < A.nconns; ++i) {
     if (A.conns[i] == c) A.conns[i--] = A.conns[--A.nconns];
   }
-  (void)ud;
+  (void)s, (void)ud;
 }
 
 static void acc_on_end(roam_session *s, void *ud, int error, const char *reason) {
@@ -168,14 +187,7 @@ static void acc_on_end(roam_session *s, void *ud, int error, const char *reason)
 
 static void on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
   say("acceptor", "accepted a TCP connection; waiting for Hello");
-  A.s = s;
-  roam_session_on_handshake(s, acc_on_handshake, NULL);
-  roam_session_on_inbound_open(s, acc_on_inbound, NULL);
-  roam_session_on_call(s, acc_on_call, NULL);
-  roam_session_on_channel_item(s, acc_on_item, NULL);
-  roam_session_on_channel_end(s, acc_on_channel_end, NULL);
-  roam_session_on_conn_closed(s, acc_on_closed, NULL);
-  roam_session_on_end(s, acc_on_end, NULL);
+  A.s = s;  /* its callbacks are the listener's table (see main) */
   (void)l, (void)ud, (void)status;
 }
 
@@ -201,7 +213,7 @@ static void ini_on_handshake(roam_session *s, void *ud, int status, const roam_m
   (void)ud;
 }
 
-static void ini_on_open(roam_conn *c, void *ud, int status, const roam_metadata *m) {
+static void ini_on_open(roam_session *s, void *ud, roam_conn *c, int status, const roam_metadata *m) {
   I.opens++;
   for (int i = 0; i < 3; ++i) {
     if (I.opened[i] == c) I.accepted[i] = status == 0;
@@ -210,47 +222,46 @@ static void ini_on_open(roam_conn *c, void *ud, int status, const roam_metadata 
     int parity;
     uint32_t max;
     roam_conn_peer_settings(c, &parity, &max);
-    say("initiator", "conn %" PRIu64 " accepted: %s (peer uses %s ids, up to %u calls in flight)", roam_conn_id(c),
+    say("initiator", "conn %" PRIu64 " accepted: %s (peer uses %s ids, up to %u calls in flight)", cid(c),
         mdt(m), parity == ROAM_PARITY_EVEN ? "even" : "odd", max);
   } else {
-    say("initiator", "conn %" PRIu64 " refused (%s): %s", roam_conn_id(c), roam_err_name(status), mdt(m));
+    say("initiator", "conn %" PRIu64 " refused (%s): %s", cid(c), roam_err_name(status), mdt(m));
   }
-  (void)ud;
+  (void)s, (void)ud;
 }
 
-static void ini_on_response(roam_call *call, void *ud, int status, const roam_metadata *m, const uint8_t *v,
-                            size_t len) {
+static void ini_on_response(roam_conn *c, void *ud, uint64_t request_id, int status, const roam_metadata *m,
+                            const uint8_t *v, size_t len) {
   const char *what = ud;
   unsigned long long took = now_us() - I.call_started;
   if (strcmp(what, "echo") == 0) {
     size_t used;
     uint64_t slen = pc_get_varint(v, len, &used);
-    say("initiator", "conn %" PRIu64 ": echo -> %s \"%.*s\" after %llu us", roam_conn_id(roam_call_conn(call)),
+    say("initiator", "conn %" PRIu64 ": echo -> %s \"%.*s\" after %llu us", cid(c),
         status == 0 ? "Ok" : roam_err_name(status), (int)slen, (const char *)v + used, took);
   } else if (strcmp(what, "sum") == 0) {
-    say("initiator", "conn %" PRIu64 ": sum -> %s %" PRId64, roam_conn_id(roam_call_conn(call)),
+    say("initiator", "conn %" PRIu64 ": sum -> %s %" PRId64, cid(c),
         status == 0 ? "Ok" : roam_err_name(status), pc_unzigzag(pc_get_varint(v, len, NULL)));
   } else {
-    say("initiator", "conn %" PRIu64 ": %s -> %s", roam_conn_id(roam_call_conn(call)), what,
+    say("initiator", "conn %" PRIu64 ": %s -> %s", cid(c), what,
         status == 0 ? "Ok(())" : roam_err_name(status));
   }
   I.responses++;
-  (void)m;
+  (void)request_id, (void)m;
 }
 
-static void ini_on_item(roam_channel *chn, void *ud, const uint8_t *item, size_t len) {
+/* The generate call's channel (the sum's sending channel has no callbacks). */
+static void ini_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
   I.generated++;
-  say("initiator", "channel %" PRIu64 " item %" PRId64, roam_channel_id(chn), pc_unzigzag(pc_get_varint(item, len, NULL)));
-  (void)ud;
+  say("initiator", "channel %" PRIu64 " item %" PRId64, channel_id, pc_unzigzag(pc_get_varint(item, len, NULL)));
+  (void)c, (void)ud;
 }
 
-static void ini_on_channel_end(roam_channel *chn, void *ud, int reason, const roam_metadata *m) {
-  if (roam_channel_get_user_data(chn) == (void *)1) {
-    I.gen_done = 1;
-    say("initiator", "channel %" PRIu64 " closed by the sender (%s) after %d items", roam_channel_id(chn),
-        roam_err_name(reason), I.generated);
-  }
-  (void)ud, (void)m;
+static void ini_on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int reason, const roam_metadata *m) {
+  I.gen_done = 1;
+  say("initiator", "channel %" PRIu64 " closed by the sender (%s) after %d items", channel_id,
+      roam_err_name(reason), I.generated);
+  (void)c, (void)ud, (void)m;
 }
 
 static void ini_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
@@ -259,12 +270,13 @@ static void ini_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_
   (void)s, (void)ud;
 }
 
-static void ini_on_closed(roam_conn *c, void *ud, int origin, int reason, const roam_metadata *m) {
+static void ini_on_closed(roam_session *s, void *ud, roam_conn *c, int origin, int reason,
+                          const roam_metadata *m) {
   static const char *origins[] = {"by us", "by the acceptor", "with the session"};
-  say("initiator", "conn %" PRIu64 " closed %s (%s) %s", roam_conn_id(c), origins[origin], roam_err_name(reason),
+  say("initiator", "conn %" PRIu64 " closed %s (%s) %s", cid(c), origins[origin], roam_err_name(reason),
       mdt(m));
   if (origin == ROAM_CLOSE_REMOTE) I.closed_remote++;
-  (void)ud;
+  (void)s, (void)ud;
 }
 
 static void ini_on_end(roam_session *s, void *ud, int error, const char *reason) {
@@ -288,34 +300,51 @@ int main(void) {
   roam_runtime_new(&rt);
 
   section("handshake");
-  roam_options *aopts = roam_options_new();
+  roam_options *aopts;
+  roam_options_new(&aopts);
   roam_metadata *ahello = md("server", "roam-demo", NULL, NULL);
   roam_metadata_add_bytes(ahello, "session-token", ROAM_NTS, "s3cr3t", 6, ROAM_METADATA_SENSITIVE);
   roam_options_set_hello_metadata(aopts, ahello);
+  /* The acceptor's callbacks: one table, given to every session the listener accepts. */
+  roam_callbacks *acbs;
+  roam_callbacks_new(&acbs);
+  roam_callbacks_set_handshake(acbs, acc_on_handshake);
+  roam_callbacks_set_inbound_open(acbs, acc_on_inbound);
+  roam_callbacks_set_serve(acbs, acc_on_serve);
+  roam_callbacks_set_conn_closed(acbs, acc_on_closed);
+  roam_callbacks_set_session_end(acbs, acc_on_end);
   roam_listener *l;
-  int rc = roam_listener_new(rt, "tcp://127.0.0.1:0", aopts, on_accept, NULL, &l);
+  int rc = roam_listener_new(rt, "tcp://127.0.0.1:0", aopts, acbs, on_accept, NULL, &l);
+  roam_callbacks_free(acbs);
   if (rc != 0) {
     fprintf(stderr, "roam-demo: cannot listen on loopback: %s\n", roam_strerror(rc));
     return 1;
   }
   char addr[64];
-  roam_listener_address(l, addr, sizeof addr);
+  size_t addr_len = sizeof addr;
+  roam_listener_address(l, addr, &addr_len);
   say("acceptor", "listening on %s", addr);
 
-  roam_options *iopts = roam_options_new();
+  roam_options *iopts;
+  roam_options_new(&iopts);
   roam_metadata *ihello = md("client", "roam-demo", NULL, NULL);
   roam_metadata_add_u64(ihello, "pid", ROAM_NTS, (uint64_t)getpid(), 0);
   roam_options_set_hello_metadata(iopts, ihello);
   roam_options_set_keepalive(iopts, 150, 1000);
-  roam_session_connect(rt, addr, iopts, &I.s);
+  roam_callbacks *icbs;
+  roam_callbacks_new(&icbs);
+  roam_callbacks_set_handshake(icbs, ini_on_handshake);
+  roam_callbacks_set_open_result(icbs, ini_on_open);
+  roam_callbacks_set_pong(icbs, ini_on_pong);
+  roam_callbacks_set_conn_closed(icbs, ini_on_closed);
+  roam_callbacks_set_session_end(icbs, ini_on_end);
+  rc = roam_session_connect(rt, addr, iopts, icbs, NULL, &I.s);
+  roam_callbacks_free(icbs);
+  if (rc != 0) {
+    fprintf(stderr, "roam-demo: cannot connect to %s: %s\n", addr, roam_strerror(rc));
+    return 1;
+  }
   say("initiator", "connecting to %s (keepalive: ping every 150 ms, give up after 1000 ms)", addr);
-  roam_session_on_handshake(I.s, ini_on_handshake, NULL);
-  roam_session_on_open(I.s, ini_on_open, NULL);
-  roam_session_on_channel_item(I.s, ini_on_item, NULL);
-  roam_session_on_channel_end(I.s, ini_on_channel_end, NULL);
-  roam_session_on_pong(I.s, ini_on_pong, NULL);
-  roam_session_on_conn_closed(I.s, ini_on_closed, NULL);
-  roam_session_on_end(I.s, ini_on_end, NULL);
   must(wait_for(rt, &I.handshake, 3000) && wait_for(rt, &A.handshake, 3000), "the handshake");
 
   section("three virtual connections");
@@ -323,7 +352,7 @@ int main(void) {
   for (int i = 0; i < 3; ++i) {
     roam_metadata *m = md("purpose", purposes[i], NULL, NULL);
     roam_session_open(I.s, ROAM_PARITY_DEFAULT, 16, m, NULL, &I.opened[i]);
-    say("initiator", "opening conn %" PRIu64 " with %s", roam_conn_id(I.opened[i]), mdt(m));
+    say("initiator", "opening conn %" PRIu64 " with %s", cid(I.opened[i]), mdt(m));
     roam_metadata_free(m);
   }
   must(wait_for_count(rt, &I.opens, 3, 3000), "the three answers");
@@ -337,35 +366,34 @@ int main(void) {
   n += strlen(text);
   roam_metadata *trace = md("trace-id", "demo-1", NULL, NULL);
   I.call_started = now_us();
-  roam_conn_call(echo_conn, ECHO_METHOD, trace, args, n, ini_on_response, "echo", NULL);
+  roam_conn_call(echo_conn, ECHO_METHOD, NULL, 0, trace, args, n, ini_on_response, "echo", NULL);
   roam_metadata_free(trace);
   must(wait_for_count(rt, &I.responses, 1, 3000), "the echo response");
 
-  roam_channel *numbers;
-  roam_conn_channel_open(echo_conn, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, &numbers);
-  uint64_t numbers_id = roam_channel_id(numbers);
-  roam_conn_call_with_channels(echo_conn, SUM_METHOD, &numbers_id, 1, NULL, NULL, 0, ini_on_response, "sum", NULL);
-  say("initiator", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — sending 1..20, credit 16", roam_conn_id(echo_conn),
+  uint64_t numbers_id;
+  roam_conn_channel_open(echo_conn, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, NULL, NULL, NULL,
+                         &numbers_id);
+  roam_conn_call(echo_conn, SUM_METHOD, &numbers_id, 1, NULL, NULL, 0, ini_on_response, "sum", NULL);
+  say("initiator", "conn %" PRIu64 ": sum(channel %" PRIu64 ") — sending 1..20, credit 16", cid(echo_conn),
       numbers_id);
   for (int v = 1; v <= 20; ++v) {
     uint8_t item[10];
-    roam_channel_send(numbers, item, pc_put_varint(item, pc_zigzag(v)));  /* 16 go out, 4 wait for credit */
+    roam_channel_send(echo_conn, numbers_id, item, pc_put_varint(item, pc_zigzag(v)));  /* 16 go out, 4 wait */
   }
-  roam_channel_close(numbers, NULL);
+  roam_channel_close(echo_conn, numbers_id, NULL);
   must(wait_for_count(rt, &I.responses, 2, 3000), "the sum");
 
-  roam_channel *out;
-  roam_conn_channel_open(stream_conn, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, (void *)1, &out);
-  uint64_t out_id = roam_channel_id(out);
+  uint64_t out_id;
+  roam_conn_channel_open(stream_conn, ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, ini_on_item,
+                         ini_on_channel_end, NULL, NULL, &out_id);
   n = pc_put_varint(args, 5);
-  roam_conn_call_with_channels(stream_conn, GENERATE_METHOD, &out_id, 1, NULL, args, n, ini_on_response, "generate",
-                               NULL);
-  say("initiator", "conn %" PRIu64 ": generate(5, channel %" PRIu64 ")", roam_conn_id(stream_conn), out_id);
+  roam_conn_call(stream_conn, GENERATE_METHOD, &out_id, 1, NULL, args, n, ini_on_response, "generate", NULL);
+  say("initiator", "conn %" PRIu64 ": generate(5, channel %" PRIu64 ")", cid(stream_conn), out_id);
   must(wait_for(rt, &I.gen_done, 3000) && wait_for_count(rt, &I.responses, 3, 3000), "the stream");
   I.call_started = now_us();
   n = pc_put_varint(args, 11);
   memcpy(args + n, "and conn 3!", 11);
-  roam_conn_call(stream_conn, ECHO_METHOD, NULL, args, n + 11, ini_on_response, "echo", NULL);
+  roam_conn_call(stream_conn, ECHO_METHOD, NULL, 0, NULL, args, n + 11, ini_on_response, "echo", NULL);
   must(wait_for_count(rt, &I.responses, 4, 3000), "the second echo");
 
   section("keepalive");
@@ -373,16 +401,16 @@ int main(void) {
 
   section("a close from each side");
   roam_metadata *bye = md("bye", "from the initiator", NULL, NULL);
-  say("initiator", "closing conn %" PRIu64 " with %s", roam_conn_id(echo_conn), mdt(bye));
+  say("initiator", "closing conn %" PRIu64 " with %s", cid(echo_conn), mdt(bye));
   roam_conn_close(echo_conn, bye);
   roam_metadata_free(bye);
   must(wait_for(rt, &A.closed_remote, 3000), "the acceptor seeing the close");
   bye = md("bye", "from the acceptor", NULL, NULL);
   roam_conn *acc_side = NULL;
   for (int i = 0; i < A.nconns; ++i) {
-    if (roam_conn_id(A.conns[i]) == roam_conn_id(stream_conn)) acc_side = A.conns[i];
+    if (cid(A.conns[i]) == cid(stream_conn)) acc_side = A.conns[i];
   }
-  say("acceptor", "closing conn %" PRIu64 " with %s", roam_conn_id(acc_side), mdt(bye));
+  say("acceptor", "closing conn %" PRIu64 " with %s", cid(acc_side), mdt(bye));
   roam_conn_close(acc_side, bye);
   roam_metadata_free(bye);
   must(wait_for(rt, &I.closed_remote, 3000), "the initiator seeing the close");

@@ -57,11 +57,11 @@ class Peer : public session::SessionObserver {
     std::printf("[%s] conn %" PRIu64 " accepted with %s\n", name_, conn,
                 wire::describe_metadata(md).c_str());
   }
-  void on_open_rejected(uint64_t conn, const wire::MetadataView &md) override {
+  void on_open_rejected(uint64_t conn, void *, const wire::MetadataView &md) override {
     std::printf("[%s] conn %" PRIu64 " rejected with %s\n", name_, conn,
                 wire::describe_metadata(md).c_str());
   }
-  void on_connection_closed(uint64_t conn, session::CloseOrigin origin, int reason,
+  void on_connection_closed(uint64_t conn, void *, session::CloseOrigin origin, int reason,
                             const wire::MetadataView &md) override {
     static const char *kOrigin[] = {"locally", "by the peer", "with the session"};
     std::printf("[%s] conn %" PRIu64 " closed %s (%s) %s\n", name_, conn,

@@ -59,7 +59,11 @@ static void print_md(const roam_metadata *md) {
 
 /* --md key=value options (repeatable) into a metadata list. */
 static roam_metadata *md_from_args(int argc, char **argv) {
-  roam_metadata *md = roam_metadata_new();
+  roam_metadata *md = NULL;
+  if (roam_metadata_new(&md) != 0) {
+    fprintf(stderr, "roamcat: out of memory\n");
+    exit(1);
+  }
   for (int i = 0; i + 1 < argc; ++i) {
     if (strcmp(argv[i], "--md") != 0) continue;
     const char *eq = strchr(argv[i + 1], '=');
@@ -128,24 +132,56 @@ static void print_trace(roam_session *s, void *ud, int direction, uint64_t conn_
   (void)ud;
 }
 
-/* Right after the session is made, so its Hello shows too. */
-static void maybe_trace(roam_session *s) {
-  if (g_trace) roam_session_on_trace(s, print_trace, NULL);
-}
-
 static void die_rc(const char *what, int rc) {
   fprintf(stderr, "roamcat: %s: %s\n", what, roam_strerror(rc));
   exit(1);
 }
 
-/* A client session: connects, waits for the handshake, reports failures. */
+/* A callbacks table (the trace callback in it with --trace, so a session
+ * made with it shows its Hello too). */
+static roam_callbacks *new_callbacks(void) {
+  roam_callbacks *cbs;
+  int rc = roam_callbacks_new(&cbs);
+  if (rc != 0) die_rc("callbacks", rc);
+  if (g_trace) roam_callbacks_set_trace(cbs, print_trace);
+  return cbs;
+}
+
+static uint64_t conn_id(const roam_conn *conn) {
+  uint64_t id = 0;
+  roam_conn_id(conn, &id);
+  return id;
+}
+
+/* Pongs seen (ping). */
+typedef struct {
+  int pongs;
+  uint64_t min, max, total;
+} ping_stats;
+
+/* The answer to roam_session_open (open, call --conn). */
+typedef struct {
+  int done;
+  int status;
+  int print; /* show the answer */
+} open_result;
+
+/* A client session: connects, waits for the handshake, reports failures.
+ * It is the session's user_data; a command that expects pongs or an open
+ * answer points `ping` / `open` at where they go. */
 typedef struct {
   roam_runtime *rt;
   roam_session *s;
   int handshake;
   int status;
   int ended;
+  ping_stats *ping;
+  open_result *open;
 } client;
+
+static void client_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us);
+static void client_on_open_result(roam_session *s, void *ud, roam_conn *conn, int status,
+                                  const roam_metadata *md);
 
 static void client_on_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
   client *c = ud;
@@ -169,22 +205,26 @@ static void client_on_end(roam_session *s, void *ud, int error, const char *reas
 
 static void connect_or_die(client *c, const char *addr, int timeout_ms, uint32_t keepalive_ms) {
   if (roam_runtime_new(&c->rt) != 0) die_rc("runtime", ROAM_ENOMEM);
-  roam_options *o = roam_options_new();
-  roam_metadata *hello = roam_metadata_new();
+  roam_options *o;
+  roam_metadata *hello;
+  if (roam_options_new(&o) != 0 || roam_metadata_new(&hello) != 0) die_rc("options", ROAM_ENOMEM);
   roam_metadata_add_string(hello, "client", ROAM_NTS, "roamcat", ROAM_NTS, 0);
   roam_options_set_hello_metadata(o, hello);
   roam_options_set_handshake_timeout(o, (uint32_t)timeout_ms);
   if (keepalive_ms) roam_options_set_keepalive(o, keepalive_ms, keepalive_ms * 4);
-  int rc = roam_session_connect(c->rt, addr, o, &c->s);
+  roam_callbacks *cbs = new_callbacks();
+  roam_callbacks_set_handshake(cbs, client_on_handshake);
+  roam_callbacks_set_session_end(cbs, client_on_end);
+  roam_callbacks_set_pong(cbs, client_on_pong);
+  roam_callbacks_set_open_result(cbs, client_on_open_result);
+  int rc = roam_session_connect(c->rt, addr, o, cbs, c, &c->s);
+  roam_callbacks_free(cbs);
   roam_options_free(o);
   roam_metadata_free(hello);
   if (rc != 0) {
     fprintf(stderr, "roamcat: bad address: %s\n", roam_last_error_detail());
     exit(64);
   }
-  maybe_trace(c->s);
-  roam_session_on_handshake(c->s, client_on_handshake, c);
-  roam_session_on_end(c->s, client_on_end, c);
   if (!wait_for(c->rt, &c->handshake, timeout_ms + 1000) || c->status != 0) {
     fprintf(stderr, "roamcat: could not establish a session with %s: %s\n", addr,
             c->handshake ? roam_session_last_error(c->s) : "timed out");
@@ -216,25 +256,42 @@ typedef struct {
   int calls;
 } server;
 
+/* A sink call being served: request `request_id` of `conn`, answered once
+ * every channel it carries has ended. */
 typedef struct {
-  roam_reply *reply;
+  roam_conn *conn;
+  uint64_t request_id;
   int open_channels;
   uint64_t items;
 } sink_call;
 
 static void sink_finish(sink_call *sc) {
   uint8_t out[10];
-  roam_reply_ok(sc->reply, NULL, out, pc_put_varint(out, sc->items)); /* Ok(u64 items) */
+  roam_reply_ok(sc->conn, sc->request_id, NULL, out, pc_put_varint(out, sc->items)); /* Ok(u64 items) */
   free(sc);
 }
 
-static void serve_on_call(roam_conn *conn, void *ud, roam_reply *reply, uint64_t method,
-                          const uint64_t *channels, size_t n, const roam_metadata *md,
-                          const uint8_t *args, size_t len) {
+static void sink_on_item(roam_conn *conn, uint64_t channel_id, void *ud, const uint8_t *item,
+                         size_t len) {
+  sink_call *sc = ud;
+  sc->items++;
+  (void)conn, (void)channel_id, (void)item, (void)len;
+}
+
+static void sink_on_end(roam_conn *conn, uint64_t channel_id, void *ud, int reason,
+                        const roam_metadata *md) {
+  sink_call *sc = ud;
+  if (--sc->open_channels == 0) sink_finish(sc);
+  (void)conn, (void)channel_id, (void)reason, (void)md;
+}
+
+static void serve_on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
+                          uint64_t method, const uint64_t *channels, size_t n,
+                          const roam_metadata *md, const uint8_t *args, size_t len) {
   server *srv = ud;
   srv->calls++;
   printf("call #%d conn %" PRIu64 " request %" PRIu64 " method 0x%016" PRIx64 " metadata ", srv->calls,
-         roam_conn_id(conn), roam_reply_request_id(reply), method);
+         conn_id(conn), request_id, method);
   print_md(md);
   printf(" args ");
   print_hex(args, len < 64 ? len : 64);
@@ -242,11 +299,11 @@ static void serve_on_call(roam_conn *conn, void *ud, roam_reply *reply, uint64_t
   fflush(stdout);
   if (srv->sink_method && method == srv->sink_method) {
     sink_call *sc = calloc(1, sizeof *sc);
-    sc->reply = reply;
+    sc->conn = conn;
+    sc->request_id = request_id;
     for (size_t i = 0; i < n; ++i) {
-      roam_channel *ch;
-      if (roam_conn_channel_bind(conn, channels[i], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT, sc,
-                                 &ch) == 0) {
+      if (roam_conn_channel_bind(conn, channels[i], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT,
+                                 sink_on_item, sink_on_end, NULL, sc) == 0) {
         sc->open_channels++;
       }
     }
@@ -254,31 +311,20 @@ static void serve_on_call(roam_conn *conn, void *ud, roam_reply *reply, uint64_t
     return;
   }
   if (srv->echo_method == 0 || method == srv->echo_method) {
-    roam_reply_ok(reply, NULL, args, len);
+    roam_reply_ok(conn, request_id, NULL, args, len);
     return;
   }
-  roam_reply_fail(reply, ROAM_EUNKNOWNMETHOD);
+  roam_reply_fail(conn, request_id, ROAM_EUNKNOWNMETHOD, NULL);
+  (void)s;
 }
 
-static void sink_on_item(roam_channel *ch, void *ud, const uint8_t *item, size_t len) {
-  sink_call *sc = roam_channel_get_user_data(ch);
-  sc->items++;
-  (void)ud, (void)item, (void)len;
-}
-
-static void sink_on_end(roam_channel *ch, void *ud, int reason, const roam_metadata *md) {
-  sink_call *sc = roam_channel_get_user_data(ch);
-  if (--sc->open_channels == 0) sink_finish(sc);
-  (void)ud, (void)reason, (void)md;
-}
-
-static void serve_on_inbound(roam_conn *conn, void *ud, const roam_metadata *md) {
-  printf("inbound open of conn %" PRIu64 " metadata ", roam_conn_id(conn));
+static void serve_on_inbound(roam_session *s, void *ud, roam_conn *conn, const roam_metadata *md) {
+  printf("inbound open of conn %" PRIu64 " metadata ", conn_id(conn));
   print_md(md);
   printf(": accepted\n");
   fflush(stdout);
   roam_conn_accept(conn, ROAM_PARITY_DEFAULT, 64, NULL);
-  (void)ud;
+  (void)s, (void)ud;
 }
 
 static void serve_on_end(roam_session *s, void *ud, int error, const char *reason) {
@@ -293,15 +339,10 @@ static void serve_on_accept(roam_listener *l, void *ud, int status, roam_session
     fprintf(stderr, "roamcat: accept failed: %s\n", roam_strerror(status));
     return;
   }
+  /* The session has the listener's callbacks table, and &srv as user_data. */
   printf("session accepted\n");
   fflush(stdout);
-  maybe_trace(s);
-  roam_session_on_call(s, serve_on_call, ud);
-  roam_session_on_inbound_open(s, serve_on_inbound, ud);
-  roam_session_on_channel_item(s, sink_on_item, ud);
-  roam_session_on_channel_end(s, sink_on_end, ud);
-  roam_session_on_end(s, serve_on_end, ud);
-  (void)l;
+  (void)l, (void)ud, (void)s;
 }
 
 static roam_runtime *g_serve_rt;
@@ -334,15 +375,21 @@ static int cmd_serve(int argc, char **argv) {
   roam_runtime *rt;
   roam_runtime_new(&rt);
   g_serve_rt = rt;
-  roam_options *o = roam_options_new();
-  roam_metadata *hello = roam_metadata_new();
+  roam_options *o;
+  roam_metadata *hello;
+  if (roam_options_new(&o) != 0 || roam_metadata_new(&hello) != 0) die_rc("options", ROAM_ENOMEM);
   roam_metadata_add_string(hello, "server", ROAM_NTS, "roamcat", ROAM_NTS, 0);
   roam_options_set_hello_metadata(o, hello);
   uint64_t max = 64;
   const char *max_text = opt_value(argc, argv, "--max-requests", NULL);
   if (max_text && parse_u64(max_text, &max) == 0) roam_options_set_max_concurrent_requests(o, (uint32_t)max);
+  roam_callbacks *cbs = new_callbacks();
+  roam_callbacks_set_serve(cbs, serve_on_call);
+  roam_callbacks_set_inbound_open(cbs, serve_on_inbound);
+  roam_callbacks_set_session_end(cbs, serve_on_end);
   roam_listener *l;
-  int rc = roam_listener_new(rt, argv[0], o, serve_on_accept, &srv, &l);
+  int rc = roam_listener_new(rt, argv[0], o, cbs, serve_on_accept, &srv, &l);
+  roam_callbacks_free(cbs);
   roam_options_free(o);
   roam_metadata_free(hello);
   if (rc != 0) {
@@ -353,7 +400,11 @@ static int cmd_serve(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   char addr[256];
-  roam_listener_address(l, addr, sizeof addr);
+  size_t addr_len = sizeof addr;
+  if (roam_listener_address(l, addr, &addr_len) != 0) {
+    fprintf(stderr, "roamcat: %s\n", roam_last_error_detail());
+    return 1;
+  }
   printf("listening on %s\n", addr);
   fflush(stdout);
   roam_runtime_run(rt);
@@ -370,12 +421,12 @@ typedef struct {
   int status;
 } call_result;
 
-static void on_call_done(roam_call *call, void *ud, int status, const roam_metadata *md,
-                         const uint8_t *value, size_t len) {
+static void on_call_done(roam_conn *conn, void *ud, uint64_t request_id, int status,
+                         const roam_metadata *md, const uint8_t *value, size_t len) {
   call_result *r = ud;
   r->done = 1;
   r->status = status;
-  printf("request %" PRIu64 ": %s", roam_call_request_id(call),
+  printf("request %" PRIu64 ": %s", request_id,
          status == 0 ? "ok" : roam_err_name(status));
   if (md) {
     printf(" metadata ");
@@ -414,13 +465,17 @@ static int cmd_call(int argc, char **argv) {
   roam_session_root(c.s, &conn);
   if (has_flag(argc, argv, "--conn")) {
     roam_conn *v;
+    open_result opened = {0};
+    c.open = &opened; /* quietly: the answer is not printed */
     int rc = roam_session_open(c.s, ROAM_PARITY_DEFAULT, 64, NULL, NULL, &v);
     if (rc != 0) die_rc("open", rc);
-    while (roam_conn_state(v) == ROAM_CONN_PENDING_OUTBOUND && !c.ended) {
+    while (!opened.done && !c.ended) {
       int never = 0;
       wait_for(c.rt, &never, 10);
     }
-    if (roam_conn_state(v) != ROAM_CONN_OPEN) {
+    c.open = NULL;
+    /* A refused open's handle is gone after its answer: look only at the status. */
+    if (!opened.done || opened.status != 0) {
       fprintf(stderr, "roamcat: the peer did not accept a virtual connection\n");
       return 1;
     }
@@ -428,7 +483,7 @@ static int cmd_call(int argc, char **argv) {
   }
   roam_metadata *md = md_from_args(argc, argv);
   call_result r = {0};
-  int rc = roam_conn_call(conn, method, md, args, args_len, on_call_done, &r, NULL);
+  int rc = roam_conn_call(conn, method, NULL, 0, md, args, args_len, on_call_done, &r, NULL);
   roam_metadata_free(md);
   free(args);
   if (rc != 0) die_rc("call", rc);
@@ -442,13 +497,10 @@ static int cmd_call(int argc, char **argv) {
 
 /* ---- ping -------------------------------------------------------------------------------- */
 
-typedef struct {
-  int pongs;
-  uint64_t min, max, total;
-} ping_stats;
-
-static void on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
-  ping_stats *st = ud;
+static void client_on_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
+  client *c = ud;
+  ping_stats *st = c->ping;
+  if (st == NULL) return;
   st->pongs++;
   if (st->pongs == 1 || rtt_us < st->min) st->min = rtt_us;
   if (rtt_us > st->max) st->max = rtt_us;
@@ -474,7 +526,7 @@ static int cmd_ping(int argc, char **argv) {
   client c = {0};
   connect_or_die(&c, argv[0], 5000, 0);
   ping_stats st = {0};
-  roam_session_on_pong(c.s, on_pong, &st);
+  c.ping = &st;
   for (int i = 0; i < count; ++i) {
     int rc = roam_session_ping(c.s, NULL);
     if (rc != 0) die_rc("ping", rc);
@@ -493,27 +545,27 @@ static int cmd_ping(int argc, char **argv) {
 
 /* ---- open -------------------------------------------------------------------------------- */
 
-typedef struct {
-  int done;
-  int status;
-} open_result;
-
-static void on_open(roam_conn *conn, void *ud, int status, const roam_metadata *md) {
-  open_result *r = ud;
+static void client_on_open_result(roam_session *s, void *ud, roam_conn *conn, int status,
+                                  const roam_metadata *md) {
+  client *c = ud;
+  open_result *r = c->open;
+  if (r == NULL) return;
   r->done = 1;
   r->status = status;
+  if (!r->print) return;
   int parity = 0;
   uint32_t max = 0;
   if (status == 0) {
     roam_conn_peer_settings(conn, &parity, &max);
     printf("conn %" PRIu64 " accepted (peer uses %s ids, max %u concurrent requests), metadata ",
-           roam_conn_id(conn), parity == ROAM_PARITY_ODD ? "odd" : "even", max);
+           conn_id(conn), parity == ROAM_PARITY_ODD ? "odd" : "even", max);
   } else {
-    printf("conn %" PRIu64 " %s, metadata ", roam_conn_id(conn),
+    printf("conn %" PRIu64 " %s, metadata ", conn_id(conn),
            status == ROAM_EREJECTED ? "rejected" : roam_strerror(status));
   }
   print_md(md);
   printf("\n");
+  (void)s;
 }
 
 static int cmd_open(int argc, char **argv) {
@@ -530,7 +582,8 @@ static int cmd_open(int argc, char **argv) {
   client c = {0};
   connect_or_die(&c, argv[0], 5000, 0);
   open_result r = {0};
-  roam_session_on_open(c.s, on_open, &r);
+  r.print = 1;
+  c.open = &r;
   roam_metadata *md = md_from_args(argc, argv);
   roam_conn *conn;
   int rc = roam_session_open(c.s, parity, 64, md, NULL, &conn);
