@@ -73,7 +73,7 @@ fuzz-build: deps
 # Each target for FUZZ_SECONDS on its corpus ($(FUZZ_BUILD)/fuzz/corpus, kept
 # between runs, seeded from tests/vectors) and tests/fuzz/regressions/.
 fuzz: fuzz-build
-	@status=0; for target in fuzz_frame_decoder fuzz_message_decoder fuzz_session fuzz_capi; do \
+	@status=0; for target in fuzz_frame_decoder fuzz_message_decoder fuzz_session fuzz_capi fuzz_postcard; do \
 	  tests/fuzz/run_fuzz.sh $(FUZZ_BUILD)/tests/fuzz/$$target $(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/fuzz tests/fuzz/regressions || status=1; \
 	done; exit $$status
@@ -83,9 +83,13 @@ vectors: deps-rust build
 	@cmake --build $(BUILD) --target roam-vectors
 
 # Rewrites the ABI baseline after symbols were added on purpose.
+# Absolute header paths, as in the DWARF: with relative ones --drop-private-types
+# reduces public structs (roam_postcard_writer) to declarations.
 abi-baseline: build
 	@abidw --no-corpus-path --no-show-locs --exported-interfaces-only \
-	  --header-file include/roam/roam.h --header-file include/roam/roam_errors.h \
+	  --header-file $(CURDIR)/include/roam/roam.h --header-file $(CURDIR)/include/roam/roam_errors.h \
+	  --header-file $(CURDIR)/include/roam/roam_postcard.h \
+	  --header-file $(CURDIR)/include/roam/roam_method_id.h \
 	  --drop-private-types --suppressions tests/abi/experimental.suppr \
 	  --out-file tests/abi/libroam.abi $(BUILD)/libroam.so
 	@echo "tests/abi/libroam.abi updated: review and commit it"

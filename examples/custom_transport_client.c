@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <roam/roam.h>
+#include <roam/roam_postcard.h>
 
 #define ECHO_METHOD 0x9aabc4ba61fd5df3ull /* Testbed.echo(String) -> String */
 
@@ -35,8 +36,12 @@ static uint64_t now_us(void) {
 
 static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
                         const roam_metadata *md, const uint8_t *value, size_t len) {
-  if (status == 0 && len > 0) {
-    printf("echoed: %.*s\n", (int)(len - 1), (const char *)value + 1);
+  roam_postcard_reader r; /* the Ok value: one String */
+  const char *text;
+  size_t text_len;
+  if (status == 0 && roam_postcard_reader_init(&r, sizeof r, value, len) == 0 &&
+      roam_postcard_read_str(&r, &text, &text_len) == 0 && roam_postcard_reader_finish(&r) == 0) {
+    printf("echoed: %.*s\n", (int)text_len, text);
     exit_code = 0;
   } else {
     printf("call failed: %s\n", roam_strerror(status));
@@ -50,13 +55,21 @@ static void on_handshake(roam_session *s, void *ud, int status, const roam_metad
     printf("no session: %s\n", roam_session_last_error(s));
     return;
   }
-  uint8_t args[128];
-  size_t n = strlen(text) < 120 ? strlen(text) : 120;
-  args[0] = (uint8_t)n; /* postcard of (String,) for a short string */
-  memcpy(args + 1, text, n);
+  uint8_t args[1024]; /* postcard of the tuple (String,) */
+  roam_postcard_writer w;
+  roam_postcard_writer_init(&w, sizeof w, args, sizeof args);
+  roam_postcard_write_str(&w, text, ROAM_NTS);
+  size_t n;
+  int rc = roam_postcard_writer_finish(&w, &n);
+  if (rc != 0) {
+    /* ROAM_ENOBUFS: the text is too long for args; n is the room it needs. */
+    printf("cannot encode the arguments: %s\n", roam_strerror(rc));
+    roam_session_close(s, on_closed, NULL);
+    return;
+  }
   roam_conn *root;
   roam_session_root(s, &root);
-  roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args, n + 1, on_response, NULL, NULL);
+  roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args, n, on_response, NULL, NULL);
 }
 
 static void on_end(roam_session *s, void *ud, int error, const char *reason) {

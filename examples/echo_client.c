@@ -5,9 +5,9 @@
  *   ./echo_client tcp://127.0.0.1:7000 "hello"
  */
 #include <stdio.h>
-#include <string.h>
 
 #include <roam/roam.h>
+#include <roam/roam_postcard.h>
 
 /* The id the roam crates compute for Testbed.echo(String) -> String. */
 #define ECHO_METHOD 0x9aabc4ba61fd5df3ull
@@ -17,10 +17,16 @@ static int exit_code = 1;
 static void on_response(roam_conn *conn, void *ud, uint64_t request_id, int status,
                         const roam_metadata *md, const uint8_t *value, size_t len) {
   roam_session *s = ud;
-  if (status == 0 && len > 0) {
-    /* A postcard String: a varint length (one byte here), then UTF-8. */
-    printf("echoed: %.*s\n", (int)(len - 1), (const char *)value + 1);
+  /* The Ok value: one postcard String, and nothing after it. */
+  roam_postcard_reader r;
+  const char *text = NULL;
+  size_t text_len = 0;
+  if (status == 0 && roam_postcard_reader_init(&r, sizeof r, value, len) == 0 &&
+      roam_postcard_read_str(&r, &text, &text_len) == 0 && roam_postcard_reader_finish(&r) == 0) {
+    printf("echoed: %.*s\n", (int)text_len, text);
     exit_code = 0;
+  } else if (status == 0) {
+    printf("call failed: bad reply: %s\n", roam_strerror(roam_postcard_reader_finish(&r)));
   } else {
     printf("call failed: %s\n", roam_strerror(status));
   }
@@ -35,13 +41,19 @@ static void on_handshake(roam_session *s, void *ud, int status, const roam_metad
     printf("no session: %s\n", roam_session_last_error(s));
     return;
   }
-  uint8_t args[128];
-  size_t n = strlen(text) < 120 ? strlen(text) : 120;
-  args[0] = (uint8_t)n; /* postcard of the tuple (String,) for short strings */
-  memcpy(args + 1, text, n);
-  roam_conn *root;
-  roam_session_root(s, &root);
-  int rc = roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args, n + 1, on_response, s, NULL);
+  /* The arguments, the tuple (String,): just the string. A growing writer
+   * takes any length; roam_conn_call copies the bytes, so free them after. */
+  roam_postcard_writer args;
+  roam_postcard_writer_init_growing(&args, sizeof args);
+  roam_postcard_write_str(&args, text, ROAM_NTS);
+  size_t args_len;
+  int rc = roam_postcard_writer_finish(&args, &args_len);
+  if (rc == 0) {
+    roam_conn *root;
+    roam_session_root(s, &root);
+    rc = roam_conn_call(root, ECHO_METHOD, NULL, 0, NULL, args.buf, args_len, on_response, s, NULL);
+  }
+  roam_postcard_writer_free(&args);
   if (rc != 0) printf("cannot call: %s\n", roam_strerror(rc));
 }
 

@@ -469,6 +469,8 @@ typedef void (*roam_trace_cb)(roam_session *s, void *user_data, int direction, u
 ROAM_EXPORT const char *roam_message_kind_name(int kind);
 
 ROAM_EXPORT int roam_callbacks_new(roam_callbacks **out);
+/* An independent copy of a table (to extend a shared base table). */
+ROAM_EXPORT int roam_callbacks_copy(const roam_callbacks *cbs, roam_callbacks **out);
 ROAM_EXPORT void roam_callbacks_free(roam_callbacks *cbs);
 /* Each setter replaces one entry; NULL clears it. ROAM_EINVAL for a NULL
  * table. */
@@ -846,6 +848,8 @@ ROAM_EXPORT int roam_conn_proxy(roam_conn *left, roam_conn *right);
 typedef void (*roam_accept_cb)(roam_listener *l, void *user_data, int status,
                                roam_session *s);
 typedef void (*roam_listener_close_cb)(roam_listener *l, void *user_data);
+/* on_accept may be NULL: every transport accepted is then closed at once
+ * (a listener that only holds its address). */
 
 ROAM_EXPORT int roam_listener_new(roam_runtime *rt, const char *address,
                                   const roam_options *opts, const roam_callbacks *cbs,

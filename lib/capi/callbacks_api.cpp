@@ -26,6 +26,13 @@ int roam_callbacks_new(roam_callbacks **out) {
   return *out ? ROAM_OK : fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
 }
 
+int roam_callbacks_copy(const roam_callbacks *cbs, roam_callbacks **out) {
+  if (cbs == nullptr) return null_argument(__func__, "cbs");
+  if (out == nullptr) return null_argument(__func__, "out");
+  *out = new (std::nothrow) roam_callbacks(*cbs);
+  return *out ? ROAM_OK : fail_with_detail(ROAM_ENOMEM, "%s: out of memory", __func__);
+}
+
 void roam_callbacks_free(roam_callbacks *cbs) { delete cbs; }
 
 #define ROAM_CALLBACK_SETTER(name, type)                               \

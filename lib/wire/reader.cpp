@@ -16,17 +16,23 @@ int Reader::read_u8(uint8_t *out) {
   return ROAM_OK;
 }
 
-int Reader::read_varint_u64(uint64_t *out) {
-  ++varints_decoded;
-  uint64_t value = 0;
-  for (size_t i = 0; i < kMaxVarint64; ++i) {
+// One loop for every width: the last byte a width allows carries only its
+// top bits (u64's tenth byte bit 63, u32's fifth bits 28..31), so any other
+// bit set there overflows the type, and a continuation bit there makes the
+// varint longer than the type allows.
+template <class U>
+int Reader::read_varint_as(U *out) {
+  constexpr unsigned kBits = sizeof(U) * 8;
+  constexpr size_t kMaxBytes = (kBits + 6) / 7;
+  constexpr unsigned kLastBits = kBits - 7 * (kMaxBytes - 1);
+  U value = 0;
+  for (size_t i = 0; i < kMaxBytes; ++i) {
     if (pos_ == end_) return ROAM_ETRUNCATED;
     uint8_t b = *pos_++;
-    if (i == kMaxVarint64 - 1 && b > 0x01) {
-      // The tenth byte carries bit 63 only; anything more overflows u64.
+    if (i == kMaxBytes - 1 && ((b & 0x7f) >> kLastBits) != 0) {
       return (b & 0x80) ? ROAM_EOVERLONG : ROAM_ERANGE;
     }
-    value |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+    value |= static_cast<U>(b & 0x7f) << (7 * i);
     if ((b & 0x80) == 0) {
       *out = value;
       return ROAM_OK;
@@ -35,23 +41,16 @@ int Reader::read_varint_u64(uint64_t *out) {
   return ROAM_EOVERLONG;
 }
 
-int Reader::read_varint_u32(uint32_t *out) {
-  uint32_t value = 0;
-  for (size_t i = 0; i < kMaxVarint32; ++i) {
-    if (pos_ == end_) return ROAM_ETRUNCATED;
-    uint8_t b = *pos_++;
-    if (i == kMaxVarint32 - 1 && (b & 0x7f) > 0x0f) {
-      // The fifth byte carries bits 28..31 only.
-      return (b & 0x80) ? ROAM_EOVERLONG : ROAM_ERANGE;
-    }
-    value |= static_cast<uint32_t>(b & 0x7f) << (7 * i);
-    if ((b & 0x80) == 0) {
-      *out = value;
-      return ROAM_OK;
-    }
-  }
-  return ROAM_EOVERLONG;
+int Reader::read_varint_u16(uint16_t *out) { return read_varint_as(out); }
+
+int Reader::read_varint_u32(uint32_t *out) { return read_varint_as(out); }
+
+int Reader::read_varint_u64(uint64_t *out) {
+  ++varints_decoded;
+  return read_varint_as(out);
 }
+
+int Reader::read_varint_u128(uint128 *out) { return read_varint_as(out); }
 
 int Reader::read_tag(uint32_t variants, uint32_t *out) {
   uint32_t tag = 0;
@@ -87,6 +86,13 @@ int Reader::read_count(size_t min_element_size, uint64_t *out) {
   if (rc != ROAM_OK) return rc;
   if (min_element_size > 0 && count > remaining() / min_element_size) return ROAM_EBADLENGTH;
   *out = count;
+  return ROAM_OK;
+}
+
+int Reader::read_raw(size_t n, ByteView *out) {
+  if (n > remaining()) return ROAM_ETRUNCATED;
+  *out = ByteView(pos_, n);
+  pos_ += n;
   return ROAM_OK;
 }
 

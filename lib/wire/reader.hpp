@@ -9,6 +9,7 @@
 
 #include "roam/roam_errors.h"
 #include "wire/bytes.hpp"
+#include "wire/varint.hpp"
 
 namespace roam::wire {
 
@@ -22,8 +23,12 @@ class Reader {
   const uint8_t *position() const { return pos_; }
 
   int read_u8(uint8_t *out);
-  int read_varint_u64(uint64_t *out);
+  // Unsigned varints of each width: ROAM_EOVERLONG past the width's
+  // longest form, ROAM_ERANGE for a value too big for it.
+  int read_varint_u16(uint16_t *out);
   int read_varint_u32(uint32_t *out);
+  int read_varint_u64(uint64_t *out);
+  int read_varint_u128(uint128 *out);
   // An enum discriminant: a u32 varint that must be below `variants`.
   int read_tag(uint32_t variants, uint32_t *out);
   // varint length + that many raw bytes.
@@ -36,8 +41,13 @@ class Reader {
   int read_count(size_t min_element_size, uint64_t *out);
   // Everything left: the trailing, unprefixed payload of a message.
   ByteView read_rest();
+  // The next n bytes as they are (ROAM_ETRUNCATED if fewer are left).
+  int read_raw(size_t n, ByteView *out);
 
  private:
+  template <class U>
+  int read_varint_as(U *out);
+
   const uint8_t *pos_;
   const uint8_t *end_;
 };

@@ -11,6 +11,8 @@ current=$(mktemp)
 trap 'rm -f "$current"' EXIT
 abidw --no-corpus-path --no-show-locs --exported-interfaces-only \
   --header-file "$src/include/roam/roam.h" --header-file "$src/include/roam/roam_errors.h" \
+  --header-file "$src/include/roam/roam_postcard.h" \
+  --header-file "$src/include/roam/roam_method_id.h" \
   --drop-private-types --suppressions "$src/tests/abi/experimental.suppr" --out-file "$current" "$lib" || exit 1
 report=$(abidiff --suppressions "$src/tests/abi/experimental.suppr" "$src/tests/abi/libroam.abi" "$current")
 status=$?

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The exported symbol set must be exactly: the functions roam.h and
-# roam_experimental.h declare == the names in the linker version script ==
-# what libroam.so exports. Every exported name carries the roam_ prefix,
-# and the experimental header's functions, only they, are in the
-# roam_experimental version node.
+# The exported symbol set must be exactly: the functions the stable headers
+# (roam.h, roam_method_id.h, roam_postcard.h) and roam_experimental.h
+# declare == the names in the linker version script == what libroam.so
+# exports. Every exported name carries the roam_ prefix, and the
+# experimental header's functions, only they, are in the roam_experimental
+# version node.
 set -euo pipefail
 src=$1
 lib=$2
@@ -14,7 +15,10 @@ declared() {
     | sed -E 's/^[^(]*\b(roam_[a-z0-9_]+)\s*\(.*/\1/' | grep -E '^roam_[a-z0-9_]+$' | sort -u
 }
 experimental=$(declared "$src/include/roam/roam_experimental.h")
-header=$( (declared "$src/include/roam/roam.h"; echo "$experimental") | sort -u)
+# The stable headers: roam.h and the ones beside it that extend the 1.x ABI.
+stable_headers=("$src/include/roam/roam.h" "$src/include/roam/roam_method_id.h"
+  "$src/include/roam/roam_postcard.h")
+header=$( (for h in "${stable_headers[@]}"; do declared "$h"; done; echo "$experimental") | sort -u)
 map_experimental=$(sed -n '/^roam_experimental {/,/}/p' "$src/lib/roam.map" \
   | grep -oE '^\s+roam_[a-z0-9_]+;' | tr -d ' ;' | sort -u)
 mapfile=$(sed -n '/global:/,/local:/p' "$src/lib/roam.map" | grep -oE '^\s+roam_[a-z0-9_]+;' \

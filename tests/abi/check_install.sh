@@ -15,6 +15,7 @@ libdir=$(ls -d "$root"/lib*/ | head -n 1)
 libdir=${libdir%/}
 
 test -f "$root/include/roam/roam.h"
+test -f "$root/include/roam/roam_postcard.h"
 test -f "$libdir/pkgconfig/roam.pc"
 test -L "$libdir/libroam.so"
 test -f "$libdir/libroam.a"
@@ -48,6 +49,22 @@ LD_LIBRARY_PATH="$libdir" "$work/hello"
 cc -o "$work/hello-static" "$work/hello.c" $(pkg-config --cflags roam) \
   "$libdir/libroam.a" $(pkg-config --libs --static roam | sed 's/-lroam//')
 "$work/hello-static" >/dev/null
+
+# The C++ facade, installed beside the C headers.
+cat > "$work/hello.cpp" <<'CXX'
+#include <roam/roam.hpp>
+int main() {
+  roam::runtime rt;
+  auto [a, b] = roam::session::pair(rt, {}, {});
+  a.close();
+  b.close();
+  for (int i = 0; i < 1000 && !rt.try_free(); i++) rt.run_nowait();
+  return roam::make_error_code(ROAM_EVERSION).category().name() == std::string("roam") ? 0 : 5;
+}
+CXX
+c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -o "$work/hello-cxx" "$work/hello.cpp" \
+  $(pkg-config --cflags --libs roam)
+LD_LIBRARY_PATH="$libdir" "$work/hello-cxx"
 
 mkdir -p "$work/cmake-user"
 cat > "$work/cmake-user/CMakeLists.txt" <<'CM'

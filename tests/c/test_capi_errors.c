@@ -509,6 +509,39 @@ static void cancelling_an_unknown_call_says_why(void **state) {
   test_free(log);
 }
 
+/* A copied table is independent of its original: a session made from each
+ * hears exactly the callbacks of its own table. */
+static int g_copy_handshakes[2];
+static void count_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
+  g_copy_handshakes[*(int *)ud]++;
+  (void)s;
+  (void)status;
+  (void)md;
+}
+
+static void a_copied_table_is_its_own(void **state) {
+  fixture *f = *state;
+  roam_callbacks *base = NULL, *copy = NULL;
+  assert_int_equal(roam_callbacks_copy(NULL, &copy), ROAM_EINVAL);
+  assert_non_null(strstr(roam_last_error_detail(), "roam_callbacks_copy"));
+  assert_int_equal(roam_callbacks_new(&base), 0);
+  assert_int_equal(roam_callbacks_copy(base, &copy), 0);
+  assert_int_equal(roam_callbacks_set_handshake(copy, count_handshake), 0);  /* copy only */
+  static int which[2] = {0, 1};
+  g_copy_handshakes[0] = g_copy_handshakes[1] = 0;
+  roam_session *a, *b;
+  assert_int_equal(
+      roam_session_pair(f->rt, NULL, base, &which[0], NULL, copy, &which[1], &a, &b), 0);
+  roam_callbacks_free(base);
+  roam_callbacks_free(copy);
+  run_for(f->rt, 100);
+  assert_int_equal(g_copy_handshakes[0], 0);
+  assert_int_equal(g_copy_handshakes[1], 1);
+  assert_int_equal(roam_session_close(a, NULL, NULL), 0);
+  assert_int_equal(roam_session_close(b, NULL, NULL), 0);
+  run_for(f->rt, 50);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(each_bad_address_says_why, setup, teardown),
@@ -528,6 +561,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(opening_with_zeros_takes_the_session_parity_and_64, setup,
                                       teardown),
       cmocka_unit_test(codes_added_in_1_0_have_names_and_texts),
+      cmocka_unit_test_setup_teardown(a_copied_table_is_its_own, setup, teardown),
       cmocka_unit_test_setup_teardown(cancelling_an_unknown_call_says_why, setup, teardown),
   };
   return cmocka_run_group_tests_name("capi_errors", tests, NULL, NULL);

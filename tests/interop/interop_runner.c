@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <roam/roam_experimental.h>
+#include <roam/roam_postcard.h>
 
 #include "../c/harness.h"
 #include "../c/sides.h"
@@ -598,7 +599,7 @@ typedef struct {
 /* A channel's callbacks; user_data: its stream_state. */
 static void on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
   stream_state *st = ud;
-  int64_t v = pc_unzigzag(pc_get_varint(item, len, NULL));
+  int64_t v = pc_get_signed(item, len);
   if (v != st->next) st->out_of_order++;
   st->next = (int)v + 1;
   st->items++;
@@ -618,18 +619,18 @@ static void exercise_service(roam_conn *c) {
   size_t n = pc_put_string(args, "hello from libroam");
   outcome o = call_sync(c, R.m_echo, args, n);
   REQUIRE(o.status == 0 && o.len == n && memcmp(o.value, args, n) == 0, "echo");
-  n = pc_put_varint(args, pc_zigzag(40));
-  n += pc_put_varint(args + n, pc_zigzag(2));
+  n = pc_put_signed(args, 40);
+  n += pc_put_signed(args + n, 2);
   o = call_sync(c, R.m_add, args, n);
-  REQUIRE(o.status == 0 && pc_unzigzag(pc_get_varint(o.value, o.len, NULL)) == 42, "add(40, 2)");
-  n = pc_put_varint(args, pc_zigzag(7));
-  n += pc_put_varint(args + n, pc_zigzag(0));
+  REQUIRE(o.status == 0 && pc_get_signed(o.value, o.len) == 42, "add(40, 2)");
+  n = pc_put_signed(args, 7);
+  n += pc_put_signed(args + n, 0);
   o = call_sync(c, R.m_divide, args, n);
   REQUIRE(o.status == ROAM_EUSER && o.len == 1 && o.value[0] == 0, "divide(7, 0) = Err(User(DivisionByZero))");
-  n = pc_put_varint(args, pc_zigzag(84));
-  n += pc_put_varint(args + n, pc_zigzag(2));
+  n = pc_put_signed(args, 84);
+  n += pc_put_signed(args + n, 2);
   o = call_sync(c, R.m_divide, args, n);
-  REQUIRE(o.status == 0 && pc_unzigzag(pc_get_varint(o.value, o.len, NULL)) == 42, "divide(84, 2)");
+  REQUIRE(o.status == 0 && pc_get_signed(o.value, o.len) == 42, "divide(84, 2)");
   o = call_sync(c, 0x0123456789abcdefull, NULL, 0);
   REQUIRE(o.status == ROAM_EUNKNOWNMETHOD, "an unknown method");
   o = call_sync(c, R.m_echo, (const uint8_t *)"\x05hi", 3);
@@ -656,7 +657,7 @@ static void exercise_service(roam_conn *c) {
   assert_int_equal(roam_conn_call(c, R.m_sum, &tx_id, 1, NULL, NULL, 0, on_done, &sum, NULL), 0);
   for (int v = 1; v <= 100;) {
     uint8_t item[10];
-    int rc = roam_channel_send(c, tx_id, item, pc_put_varint(item, pc_zigzag(v)));
+    int rc = roam_channel_send(c, tx_id, item, pc_put_signed(item, v));
     if (rc == ROAM_EAGAIN) {
       peer_pump(&R.peer, R.rt, 5);  /* wait for credit */
       continue;
@@ -666,7 +667,7 @@ static void exercise_service(roam_conn *c) {
   }
   roam_channel_close(c, tx_id, NULL);
   await(&sum.done, 10000, "sum");
-  REQUIRE(sum.status == 0 && pc_unzigzag(pc_get_varint(sum.value, sum.len, NULL)) == 5050, "sum(1..=100) = 5050");
+  REQUIRE(sum.status == 0 && pc_get_signed(sum.value, sum.len) == 5050, "sum(1..=100) = 5050");
 
   /* generate(40, Tx<i32>): the peer streams 0..40 to us. */
   static stream_state down;
@@ -715,36 +716,43 @@ typedef struct {
 
 static void sum_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
   sum_job *job = ud;
-  job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
+  job->total += pc_get_signed(item, len);
   (void)c, (void)channel_id;
 }
 
 static void sum_end(roam_conn *c, uint64_t channel_id, void *ud, int reason, const roam_metadata *md) {
   sum_job *job = ud;
   uint8_t out[10];
-  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
+  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_signed(out, job->total));
   free(job);
   (void)c, (void)channel_id, (void)reason, (void)md;
+}
+
+/* The arguments (i64, i64) of add and divide. */
+static int read_two_i64(const uint8_t *args, size_t len, int64_t *a, int64_t *b) {
+  roam_postcard_reader r;
+  roam_postcard_reader_init(&r, sizeof r, args, len);
+  roam_postcard_read_i64(&r, a);
+  roam_postcard_read_i64(&r, b);
+  return roam_postcard_reader_finish(&r);
 }
 
 static void serve_interop(roam_session *s, void *ud, roam_conn *c, uint64_t request_id, uint64_t method,
                           const uint64_t *ch, size_t nch, const roam_metadata *md, const uint8_t *args,
                           size_t len) {
   uint8_t out[32];
-  size_t used;
+  int64_t a = 0, b = 0;
   if (method == R.m_echo) {
     roam_reply_ok(c, request_id, NULL, args, len);
+  } else if ((method == R.m_add || method == R.m_divide) && read_two_i64(args, len, &a, &b) != 0) {
+    roam_reply_fail(c, request_id, ROAM_EINVALIDPAYLOAD, NULL);
   } else if (method == R.m_add) {
-    int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
-    int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
-    roam_reply_ok(c, request_id, NULL, out, pc_put_varint(out, pc_zigzag(a + b)));
+    roam_reply_ok(c, request_id, NULL, out, pc_put_signed(out, a + b));
   } else if (method == R.m_divide) {
-    int64_t a = pc_unzigzag(pc_get_varint(args, len, &used));
-    int64_t b = pc_unzigzag(pc_get_varint(args + used, len - used, NULL));
     if (b == 0) {
       roam_reply_user_error(c, request_id, NULL, "\x00", 1);  /* MathError::DivisionByZero */
     } else {
-      roam_reply_ok(c, request_id, NULL, out, pc_put_varint(out, pc_zigzag(a / b)));
+      roam_reply_ok(c, request_id, NULL, out, pc_put_signed(out, a / b));
     }
   } else if (method == R.m_sum && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
@@ -763,7 +771,7 @@ static void serve_interop(roam_session *s, void *ud, roam_conn *c, uint64_t requ
     roam_conn_channel_bind(c, tx, ROAM_CHANNEL_SEND, ROAM_DEFAULT_CHANNEL_CREDIT, NULL, NULL, NULL, NULL);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      int rc = roam_channel_send(c, tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
+      int rc = roam_channel_send(c, tx, item, pc_put_signed(item, (int64_t)i));
       if (rc != 0) print_error("generate: send %llu: %s\n", (unsigned long long)i, roam_strerror(rc));
     }
     roam_channel_close(c, tx, NULL);

@@ -2,40 +2,45 @@
 
 #include <string.h>
 
+#include <roam/roam_postcard.h>
+
+/* Room for any one integer, or for a string's length and bytes. */
+#define PC_INT_ROOM 10
+
 size_t pc_put_varint(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
+  roam_postcard_writer w;
+  roam_postcard_writer_init(&w, sizeof w, out, PC_INT_ROOM);
+  roam_postcard_write_u64(&w, v);
+  return w.len;
 }
 
 uint64_t pc_get_varint(const uint8_t *in, size_t len, size_t *used) {
+  roam_postcard_reader r;
   uint64_t v = 0;
-  size_t i = 0;
-  for (; i < len && i < 10; ++i) {
-    v |= (uint64_t)(in[i] & 0x7f) << (7 * i);
-    if (!(in[i] & 0x80)) break;
-  }
-  if (used) *used = i + 1;
+  roam_postcard_reader_init(&r, sizeof r, in, len);
+  roam_postcard_read_u64(&r, &v);
+  if (used) *used = r.pos;
   return v;
 }
 
-uint64_t pc_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-
-int64_t pc_unzigzag(uint64_t z) { return (int64_t)((z >> 1) ^ (~(z & 1) + 1)); }
-
-size_t pc_put_signed(uint8_t *out, int64_t v) { return pc_put_varint(out, pc_zigzag(v)); }
+size_t pc_put_signed(uint8_t *out, int64_t v) {
+  roam_postcard_writer w;
+  roam_postcard_writer_init(&w, sizeof w, out, PC_INT_ROOM);
+  roam_postcard_write_i64(&w, v);
+  return w.len;
+}
 
 int64_t pc_get_signed(const uint8_t *in, size_t len) {
-  return pc_unzigzag(pc_get_varint(in, len, NULL));
+  roam_postcard_reader r;
+  int64_t v = 0;
+  roam_postcard_reader_init(&r, sizeof r, in, len);
+  roam_postcard_read_i64(&r, &v);
+  return v;
 }
 
 size_t pc_put_string(uint8_t *out, const char *s) {
-  size_t len = strlen(s);
-  size_t n = pc_put_varint(out, len);
-  memcpy(out + n, s, len);
-  return n + len;
+  roam_postcard_writer w;
+  roam_postcard_writer_init(&w, sizeof w, out, strlen(s) + PC_INT_ROOM);
+  roam_postcard_write_str(&w, s, ROAM_NTS);
+  return w.len;
 }

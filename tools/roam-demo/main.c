@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <roam/roam.h>
+#include <roam/roam_postcard.h>
 
 #include "../common/metadata_text.h"
 #include "../common/postcard.h"
@@ -111,6 +112,17 @@ static void acc_on_inbound(roam_session *s, void *ud, roam_conn *c, const roam_m
 }
 
 static void acc_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len);
+
+/* The one String in bytes (echo's arguments and result), as a view; "" if
+ * the bytes are anything else. */
+static void one_string(const uint8_t *bytes, size_t len, const char **s, size_t *n) {
+  roam_postcard_reader r;
+  roam_postcard_reader_init(&r, sizeof r, bytes, len);
+  if (roam_postcard_read_str(&r, s, n) != 0 || roam_postcard_reader_finish(&r) != 0) {
+    *s = "";
+    *n = 0;
+  }
+}
 static void acc_on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int reason,
                                const roam_metadata *m);
 
@@ -118,10 +130,11 @@ static void acc_on_serve(roam_session *s, void *ud, roam_conn *c, uint64_t reque
                          const uint64_t *ch, size_t nch, const roam_metadata *m, const uint8_t *args,
                          size_t len) {
   if (method == ECHO_METHOD) {
-    size_t used;
-    uint64_t slen = pc_get_varint(args, len, &used);
-    say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", cid(c), (int)slen,
-        (const char *)args + used, request_id, mdt(m));
+    const char *text;
+    size_t text_len;
+    one_string(args, len, &text, &text_len);
+    say("acceptor", "conn %" PRIu64 ": echo(\"%.*s\") request %" PRIu64 " %s -> Ok", cid(c), (int)text_len,
+        text, request_id, mdt(m));
     roam_reply_ok(c, request_id, NULL, args, len);  /* the String back: same bytes */
   } else if (method == SUM_METHOD && nch == 1) {
     sum_job *job = calloc(1, sizeof *job);
@@ -138,7 +151,7 @@ static void acc_on_serve(roam_session *s, void *ud, roam_conn *c, uint64_t reque
         cid(c), count, ch[0], count - 1);
     for (uint64_t i = 0; i < count; ++i) {
       uint8_t item[10];
-      roam_channel_send(c, tx, item, pc_put_varint(item, pc_zigzag((int64_t)i)));
+      roam_channel_send(c, tx, item, pc_put_signed(item, (int64_t)i));
     }
     roam_channel_close(c, tx, NULL);
     roam_reply_ok(c, request_id, NULL, NULL, 0);  /* Ok(()) */
@@ -151,7 +164,7 @@ static void acc_on_serve(roam_session *s, void *ud, roam_conn *c, uint64_t reque
 /* The sum request's channel: its user_data is the job. */
 static void acc_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
   sum_job *job = ud;
-  job->total += pc_unzigzag(pc_get_varint(item, len, NULL));
+  job->total += pc_get_signed(item, len);
   (void)c, (void)channel_id;
 }
 
@@ -161,7 +174,7 @@ static void acc_on_channel_end(roam_conn *c, uint64_t channel_id, void *ud, int 
   uint8_t out[10];
   say("acceptor", "channel %" PRIu64 " closed by the sender (%s): sum = %" PRId64 " -> Ok", channel_id,
       roam_err_name(reason), job->total);
-  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_varint(out, pc_zigzag(job->total)));
+  roam_reply_ok(job->conn, job->request_id, NULL, out, pc_put_signed(out, job->total));
   free(job);
   (void)c, (void)m;
 }
@@ -235,13 +248,14 @@ static void ini_on_response(roam_conn *c, void *ud, uint64_t request_id, int sta
   const char *what = ud;
   unsigned long long took = now_us() - I.call_started;
   if (strcmp(what, "echo") == 0) {
-    size_t used;
-    uint64_t slen = pc_get_varint(v, len, &used);
+    const char *text;
+    size_t text_len;
+    one_string(v, len, &text, &text_len);
     say("initiator", "conn %" PRIu64 ": echo -> %s \"%.*s\" after %llu us", cid(c),
-        status == 0 ? "Ok" : roam_err_name(status), (int)slen, (const char *)v + used, took);
+        status == 0 ? "Ok" : roam_err_name(status), (int)text_len, text, took);
   } else if (strcmp(what, "sum") == 0) {
     say("initiator", "conn %" PRIu64 ": sum -> %s %" PRId64, cid(c),
-        status == 0 ? "Ok" : roam_err_name(status), pc_unzigzag(pc_get_varint(v, len, NULL)));
+        status == 0 ? "Ok" : roam_err_name(status), pc_get_signed(v, len));
   } else {
     say("initiator", "conn %" PRIu64 ": %s -> %s", cid(c), what,
         status == 0 ? "Ok(())" : roam_err_name(status));
@@ -253,7 +267,7 @@ static void ini_on_response(roam_conn *c, void *ud, uint64_t request_id, int sta
 /* The generate call's channel (the sum's sending channel has no callbacks). */
 static void ini_on_item(roam_conn *c, uint64_t channel_id, void *ud, const uint8_t *item, size_t len) {
   I.generated++;
-  say("initiator", "channel %" PRIu64 " item %" PRId64, channel_id, pc_unzigzag(pc_get_varint(item, len, NULL)));
+  say("initiator", "channel %" PRIu64 " item %" PRId64, channel_id, pc_get_signed(item, len));
   (void)c, (void)ud;
 }
 
@@ -360,10 +374,7 @@ int main(void) {
   section("calls and channels on each accepted connection");
   roam_conn *echo_conn = I.opened[0], *stream_conn = I.opened[1];
   uint8_t args[64];
-  const char *text = "hello over conn 1";
-  size_t n = pc_put_varint(args, strlen(text));
-  memcpy(args + n, text, strlen(text));
-  n += strlen(text);
+  size_t n = pc_put_string(args, "hello over conn 1");  /* echo's (String,) */
   roam_metadata *trace = md("trace-id", "demo-1", NULL, NULL);
   I.call_started = now_us();
   roam_conn_call(echo_conn, ECHO_METHOD, NULL, 0, trace, args, n, ini_on_response, "echo", NULL);
@@ -378,7 +389,7 @@ int main(void) {
       numbers_id);
   for (int v = 1; v <= 20; ++v) {
     uint8_t item[10];
-    roam_channel_send(echo_conn, numbers_id, item, pc_put_varint(item, pc_zigzag(v)));  /* 16 go out, 4 wait */
+    roam_channel_send(echo_conn, numbers_id, item, pc_put_signed(item, v));  /* 16 go out, 4 wait */
   }
   roam_channel_close(echo_conn, numbers_id, NULL);
   must(wait_for_count(rt, &I.responses, 2, 3000), "the sum");
@@ -391,9 +402,8 @@ int main(void) {
   say("initiator", "conn %" PRIu64 ": generate(5, channel %" PRIu64 ")", cid(stream_conn), out_id);
   must(wait_for(rt, &I.gen_done, 3000) && wait_for_count(rt, &I.responses, 3, 3000), "the stream");
   I.call_started = now_us();
-  n = pc_put_varint(args, 11);
-  memcpy(args + n, "and conn 3!", 11);
-  roam_conn_call(stream_conn, ECHO_METHOD, NULL, 0, NULL, args, n + 11, ini_on_response, "echo", NULL);
+  n = pc_put_string(args, "and conn 3!");
+  roam_conn_call(stream_conn, ECHO_METHOD, NULL, 0, NULL, args, n, ini_on_response, "echo", NULL);
   must(wait_for_count(rt, &I.responses, 4, 3000), "the second echo");
 
   section("keepalive");

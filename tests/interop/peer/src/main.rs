@@ -3,6 +3,9 @@
 //!
 //!   roam-interop-peer vectors --out DIR      golden wire vectors
 //!   roam-interop-peer method-ids             the Interop service's method ids
+//!   roam-interop-peer method-ids-testbed     Testbed's and the signature lab's ids
+//!   roam-interop-peer blake3                 BLAKE3 of the test-vector inputs
+//!   roam-interop-peer postcard-values        facet-postcard encodings of a fixed list
 //!   roam-interop-peer bench-call --connect ADDR --calls N --concurrency C
 //!   roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR)
 //!                         --scenario NAME [--timeout-ms N]
@@ -11,10 +14,12 @@
 
 mod bench;
 mod out;
+mod postcard_values;
 mod raw;
 mod scenarios;
 mod service;
 mod session;
+mod signatures;
 mod transport;
 mod vectors;
 
@@ -55,6 +60,18 @@ fn main() -> ExitCode {
         }
         Some("method-ids") => {
             service::print_method_ids();
+            ExitCode::SUCCESS
+        }
+        Some("method-ids-testbed") => {
+            signatures::print_method_ids();
+            ExitCode::SUCCESS
+        }
+        Some("blake3") => {
+            signatures::print_blake3();
+            ExitCode::SUCCESS
+        }
+        Some("postcard-values") => {
+            postcard_values::print();
             ExitCode::SUCCESS
         }
         Some("run") => run(&args[2..]),
