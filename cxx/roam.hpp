@@ -464,9 +464,13 @@ class conn_ref {
 // A served request: answer it exactly once (or let it go).
 class request {
  public:
-  request(conn_ref conn, uint64_t id) : conn_(std::move(conn)), id_(id) {}
+  request(conn_ref conn, uint64_t id, std::vector<uint64_t> channels = {})
+      : conn_(std::move(conn)), id_(id), channels_(std::move(channels)) {}
   uint64_t id() const noexcept { return id_; }
   const conn_ref &conn() const noexcept { return conn_; }
+  // The channel ids the arguments carry, in the method's order: bind the
+  // ones you use (conn().bind_channel) before answering.
+  const std::vector<uint64_t> &channels() const noexcept { return channels_; }
   void reply_ok(bytes_view value, const metadata *md = nullptr) const {
     detail::check(reply_ok(value, md, nothrow), "roam_reply_ok");
   }
@@ -499,6 +503,7 @@ class request {
   }
   conn_ref conn_;
   uint64_t id_;
+  std::vector<uint64_t> channels_;
 };
 
 // A channel, by id on its connection.
@@ -524,6 +529,10 @@ class channel {
   void reset() const {
     detail::check(conn_.with([&](roam_conn *c) { return roam_channel_reset(c, id_, nullptr); }),
                   "roam_channel_reset");
+  }
+  bool reset(std::error_code &ec) const noexcept {
+    return detail::check(conn_.with([&](roam_conn *c) { return roam_channel_reset(c, id_, nullptr); }),
+                         ec);
   }
 
  private:
@@ -633,15 +642,16 @@ inline void t_conn_closed(roam_session *, void *ud, roam_conn *c, int origin, in
   });
 }
 inline void t_serve(roam_session *, void *ud, roam_conn *c, uint64_t request_id, uint64_t method,
-                    const uint64_t *, size_t, const roam_metadata *md, const uint8_t *args,
-                    size_t len) {
+                    const uint64_t *channels, size_t channel_count, const roam_metadata *md,
+                    const uint8_t *args, size_t len) {
   session_state *st = state_of(ud);
-  request req(ref_of(st, c), request_id);
   if (!st->handlers.on_serve) {
     roam_reply_fail(c, request_id, ROAM_EUNKNOWNMETHOD, nullptr);
     return;
   }
+  request req(ref_of(st, c), request_id);
   try {
+    if (channel_count) req = request(ref_of(st, c), request_id, {channels, channels + channel_count});
     st->handlers.on_serve(req, method, bytes_view(args, len), metadata_view(md));
   } catch (...) {
     st->report(std::current_exception());

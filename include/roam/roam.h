@@ -75,6 +75,10 @@
  * Stability  Everything here is the stable 1.x ABI: functions are added,
  *            never changed or removed. roam/roam_experimental.h holds what
  *            is not frozen (raw protocol messages, test-only switches).
+ * Companions roam/roam_postcard.h (the postcard codec for arguments and
+ *            results), roam/roam_method_id.h (method ids and type
+ *            signatures, as roam computes them), and the header-only C++
+ *            facade roam/roam.hpp (cxx/ in the source tree).
  */
 #ifndef ROAM_H
 #define ROAM_H

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "cxx/run_until.hpp"
 #include "support/cmocka.hpp"
 
 namespace {
@@ -16,17 +17,7 @@ constexpr uint64_t kEcho = 0x1001;
 constexpr uint64_t kSink = 0x1002;
 constexpr uint64_t kThrow = 0x1003;
 
-// Runs the runtime until `done` or 5 s.
-template <class Pred>
-bool run_until(roam::runtime &rt, Pred done) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    rt.run_nowait();
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return true;
-}
+using roam_test::run_until;
 
 // A server that answers kEcho with its args, counts kSink's channel items
 // (answering with the count when the channel ends) and throws on kThrow.

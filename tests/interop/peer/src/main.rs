@@ -9,6 +9,8 @@
 //!   roam-interop-peer bench-call --connect ADDR --calls N --concurrency C
 //!   roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR)
 //!                         --scenario NAME [--timeout-ms N]
+//!   roam-interop-peer serve-testbed ADDR [--timeout-ms N]   serves spec-proto's Testbed
+//!   roam-interop-peer call-testbed ADDR [--timeout-ms N]    calls every Testbed method
 //!
 //! ADDR is tcp:HOST:PORT or unix:PATH. Output protocol: see SCENARIOS.md.
 
@@ -20,6 +22,7 @@ mod scenarios;
 mod service;
 mod session;
 mod signatures;
+mod testbed;
 mod transport;
 mod vectors;
 
@@ -33,7 +36,9 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage: roam-interop-peer vectors --out DIR\n       roam-interop-peer method-ids\n       \
          roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR) \
-         --scenario NAME [--timeout-ms N]"
+         --scenario NAME [--timeout-ms N]\n       \
+         roam-interop-peer serve-testbed ADDR [--timeout-ms N]\n       \
+         roam-interop-peer call-testbed ADDR [--timeout-ms N]"
     );
     ExitCode::from(64)
 }
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         }
         Some("run") => run(&args[2..]),
         Some("bench-call") => bench_call(&args[2..]),
+        Some(cmd @ ("serve-testbed" | "call-testbed")) => testbed(cmd, &args[2..]),
         _ => usage(),
     }
 }
@@ -104,21 +110,26 @@ fn run(args: &[String]) -> ExitCode {
             };
             scenarios::run(&cfg, endpoint).await
         };
-        match tokio::time::timeout(Duration::from_millis(timeout_ms), work).await {
-            Ok(Ok(())) => {
-                out::line("RESULT ok");
-                ExitCode::SUCCESS
-            }
-            Ok(Err(reason)) => {
-                out::line(format!("RESULT fail {}", out::word(&reason)));
-                ExitCode::FAILURE
-            }
-            Err(_) => {
-                out::line("RESULT fail timeout");
-                ExitCode::from(2)
-            }
-        }
+        result_line(tokio::time::timeout(Duration::from_millis(timeout_ms), work).await)
     })
+}
+
+/// The RESULT line a run ends with, and its exit code: 0 ok, 1 failed, 2 timed out.
+fn result_line(outcome: Result<Result<(), String>, tokio::time::error::Elapsed>) -> ExitCode {
+    match outcome {
+        Ok(Ok(())) => {
+            out::line("RESULT ok");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(reason)) => {
+            out::line(format!("RESULT fail {}", out::word(&reason)));
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            out::line("RESULT fail timeout");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn bench_call(args: &[String]) -> ExitCode {
@@ -136,4 +147,22 @@ fn bench_call(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// serve-testbed / call-testbed ADDR [--timeout-ms N]: the last line is
+/// `RESULT ok` (exit 0), `RESULT fail <reason>` (1) or `RESULT fail timeout` (2).
+fn testbed(cmd: &str, args: &[String]) -> ExitCode {
+    let Some(addr) = args.first().filter(|a| !a.starts_with("--")) else { return usage() };
+    let default_ms = if cmd == "serve-testbed" { 60_000 } else { 100_000 };
+    let timeout_ms: u64 = flag(args, "--timeout-ms").and_then(|t| t.parse().ok()).unwrap_or(default_ms);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    rt.block_on(async move {
+        let work = async {
+            if cmd == "serve-testbed" { testbed::serve(addr).await } else { testbed::call(addr).await }
+        };
+        result_line(tokio::time::timeout(Duration::from_millis(timeout_ms), work).await)
+    })
 }
