@@ -21,8 +21,9 @@
 //            dangling pointer.
 // Errors     Every operation that can fail comes twice: one throws
 //            roam::error (a std::system_error in roam::category()), the
-//            other takes a std::error_code& and never throws. Pick either;
-//            they behave the same otherwise.
+//            other takes a std::error_code& as its first argument and
+//            never throws (false, or an empty handle, with ec set). Pick
+//            either; they behave the same otherwise.
 // Callbacks  std::function members of session_handlers, one table per
 //            session, given when it is made (as roam.h's roam_callbacks);
 //            a call's response and a channel's events are given when the
@@ -410,31 +411,29 @@ class conn_ref {
   uint64_t call(std::error_code &ec, uint64_t method_id, bytes_view args,
                 response_handler on_response, const std::vector<uint64_t> &channels = {},
                 const metadata *md = nullptr) const noexcept;
-  void cancel(uint64_t request_id) const {
-    detail::check(with([&](roam_conn *c) { return roam_call_cancel(c, request_id, nullptr); }),
-                  "roam_call_cancel");
+  // Every operation below comes as op(args) (throws roam::error) and as
+  // op(ec, args) (never throws; false with ec set on failure).
+  void cancel(uint64_t request_id) const { detail::check(do_cancel(request_id), "roam_call_cancel"); }
+  bool cancel(std::error_code &ec, uint64_t request_id) const noexcept {
+    return detail::check(do_cancel(request_id), ec);
   }
-  bool cancel(uint64_t request_id, std::error_code &ec) const noexcept {
-    return detail::check(
-        with([&](roam_conn *c) { return roam_call_cancel(c, request_id, nullptr); }), ec);
-  }
-  void accept(const metadata *md = nullptr) const {
-    detail::check(with([&](roam_conn *c) { return roam_conn_accept(c, 0, 0, md ? md->c_ptr() : nullptr); }),
-                  "roam_conn_accept");
+  void accept(const metadata *md = nullptr) const { detail::check(do_accept(md), "roam_conn_accept"); }
+  bool accept(std::error_code &ec, const metadata *md = nullptr) const noexcept {
+    return detail::check(do_accept(md), ec);
   }
   // The connection is gone when this returns.
-  void reject(const metadata *md = nullptr) const;
-  void close(const metadata *md = nullptr) const {
-    detail::check(with([&](roam_conn *c) { return roam_conn_close(c, md ? md->c_ptr() : nullptr); }),
-                  "roam_conn_close");
+  void reject(const metadata *md = nullptr) const { detail::check(do_reject(md), "roam_conn_reject"); }
+  bool reject(std::error_code &ec, const metadata *md = nullptr) const noexcept {
+    return detail::check(do_reject(md), ec);
   }
+  void close(const metadata *md = nullptr) const { detail::check(do_close(md), "roam_conn_close"); }
   bool close(std::error_code &ec, const metadata *md = nullptr) const noexcept {
-    return detail::check(
-        with([&](roam_conn *c) { return roam_conn_close(c, md ? md->c_ptr() : nullptr); }), ec);
+    return detail::check(do_close(md), ec);
   }
-  void release() const {
-    detail::check(with([](roam_conn *c) { return roam_conn_release(c); }), "roam_conn_release");
-  }
+  // "Done with it" (roam_conn_release): a virtual connection closes, the root
+  // lets the session end once nothing else is open.
+  void release() const { detail::check(do_release(), "roam_conn_release"); }
+  bool release(std::error_code &ec) const noexcept { return detail::check(do_release(), ec); }
 
   // A channel of this connection (see class channel).
   channel open_channel(int direction, uint32_t credit = 0,
@@ -443,6 +442,12 @@ class conn_ref {
   channel bind_channel(uint64_t channel_id, int direction, uint32_t credit = 0,
                        std::function<void(bytes_view)> on_item = nullptr,
                        std::function<void(int reason)> on_end = nullptr) const;
+  channel open_channel(std::error_code &ec, int direction, uint32_t credit = 0,
+                       std::function<void(bytes_view)> on_item = nullptr,
+                       std::function<void(int reason)> on_end = nullptr) const noexcept;
+  channel bind_channel(std::error_code &ec, uint64_t channel_id, int direction,
+                       uint32_t credit = 0, std::function<void(bytes_view)> on_item = nullptr,
+                       std::function<void(int reason)> on_end = nullptr) const noexcept;
 
   // The C handle, or null once the connection is gone.
   roam_conn *c_ptr() const noexcept {
@@ -457,8 +462,60 @@ class conn_ref {
   }
 
  private:
+  int do_cancel(uint64_t request_id) const noexcept {
+    return with([&](roam_conn *c) { return roam_call_cancel(c, request_id, nullptr); });
+  }
+  int do_accept(const metadata *md) const noexcept {
+    return with([&](roam_conn *c) { return roam_conn_accept(c, 0, 0, md ? md->c_ptr() : nullptr); });
+  }
+  int do_reject(const metadata *md) const noexcept;
+  int do_close(const metadata *md) const noexcept {
+    return with([&](roam_conn *c) { return roam_conn_close(c, md ? md->c_ptr() : nullptr); });
+  }
+  int do_release() const noexcept {
+    return with([](roam_conn *c) { return roam_conn_release(c); });
+  }
+  int do_channel(uint64_t bind_id, int direction, uint32_t credit,
+                 std::function<void(bytes_view)> &on_item, std::function<void(int)> &on_end,
+                 uint64_t *id) const noexcept;
+
   std::weak_ptr<detail::session_state> st_;
   uint64_t id_ = 0;
+};
+
+// Owns a connection: releases it (conn_ref::release: a virtual connection
+// closes; the root lets its session end once nothing else is open) when
+// the owner goes. Wrap what session_ref::open() returns, or an accepted
+// inbound connection, to tie its life to a scope.
+class connection {
+ public:
+  connection() = default;
+  explicit connection(conn_ref ref) noexcept : ref_(std::move(ref)) {}
+  ~connection() { reset(); }
+  connection(connection &&o) noexcept : ref_(o.detach()) {}
+  connection &operator=(connection &&o) noexcept {
+    if (this != &o) {
+      reset();
+      ref_ = o.detach();
+    }
+    return *this;
+  }
+  connection(const connection &) = delete;
+  connection &operator=(const connection &) = delete;
+
+  const conn_ref &get() const noexcept { return ref_; }
+  const conn_ref *operator->() const noexcept { return &ref_; }
+  // Gives up ownership without releasing.
+  conn_ref detach() noexcept { return std::exchange(ref_, conn_ref()); }
+  // Releases now (nothing if the connection is gone already).
+  void reset() noexcept {
+    std::error_code ec;
+    if (ref_.valid()) ref_.release(ec);
+    ref_ = conn_ref();
+  }
+
+ private:
+  conn_ref ref_;
 };
 
 // A served request: answer it exactly once (or let it go).
@@ -471,35 +528,42 @@ class request {
   // The channel ids the arguments carry, in the method's order: bind the
   // ones you use (conn().bind_channel) before answering.
   const std::vector<uint64_t> &channels() const noexcept { return channels_; }
+  // Each answer ends the request, whatever it returns (as in C); both
+  // forms as on conn_ref.
   void reply_ok(bytes_view value, const metadata *md = nullptr) const {
-    detail::check(reply_ok(value, md, nothrow), "roam_reply_ok");
+    detail::check(do_reply(roam_reply_ok, value, md), "roam_reply_ok");
+  }
+  bool reply_ok(std::error_code &ec, bytes_view value, const metadata *md = nullptr) const noexcept {
+    return detail::check(do_reply(roam_reply_ok, value, md), ec);
   }
   void reply_user_error(bytes_view err, const metadata *md = nullptr) const {
-    detail::check(conn_.with([&](roam_conn *c) {
-                    return roam_reply_user_error(c, id_, md ? md->c_ptr() : nullptr, err.data, err.size);
-                  }),
-                  "roam_reply_user_error");
+    detail::check(do_reply(roam_reply_user_error, err, md), "roam_reply_user_error");
+  }
+  bool reply_user_error(std::error_code &ec, bytes_view err,
+                        const metadata *md = nullptr) const noexcept {
+    return detail::check(do_reply(roam_reply_user_error, err, md), ec);
   }
   void reply_fail(int code, const metadata *md = nullptr) const {
-    detail::check(conn_.with([&](roam_conn *c) {
-                    return roam_reply_fail(c, id_, code, md ? md->c_ptr() : nullptr);
-                  }),
-                  "roam_reply_fail");
+    detail::check(do_fail(code, md), "roam_reply_fail");
   }
+  bool reply_fail(std::error_code &ec, int code, const metadata *md = nullptr) const noexcept {
+    return detail::check(do_fail(code, md), ec);
+  }
+  // No answer will come: Cancelled goes out. Never fails in a way that
+  // matters (a request already ended stays ended).
   void release() const noexcept {
     conn_.with([&](roam_conn *c) { return roam_reply_release(c, id_); });
   }
-  bool reply_ok(bytes_view value, std::error_code &ec, const metadata *md = nullptr) const noexcept {
-    return detail::check(reply_ok(value, md, nothrow), ec);
-  }
 
  private:
-  struct nothrow_t {};
-  static constexpr nothrow_t nothrow{};
-  int reply_ok(bytes_view value, const metadata *md, nothrow_t) const noexcept {
-    return conn_.with([&](roam_conn *c) {
-      return roam_reply_ok(c, id_, md ? md->c_ptr() : nullptr, value.data, value.size);
-    });
+  using reply_fn = int (*)(roam_conn *, uint64_t, const roam_metadata *, const void *, size_t);
+  int do_reply(reply_fn fn, bytes_view bytes, const metadata *md) const noexcept {
+    return conn_.with(
+        [&](roam_conn *c) { return fn(c, id_, md ? md->c_ptr() : nullptr, bytes.data, bytes.size); });
+  }
+  int do_fail(int code, const metadata *md) const noexcept {
+    return conn_.with(
+        [&](roam_conn *c) { return roam_reply_fail(c, id_, code, md ? md->c_ptr() : nullptr); });
   }
   conn_ref conn_;
   uint64_t id_;
@@ -512,30 +576,23 @@ class channel {
   channel() = default;
   channel(conn_ref conn, uint64_t id) : conn_(std::move(conn)), id_(id) {}
   uint64_t id() const noexcept { return id_; }
-  // ROAM_EAGAIN (thrown, or in ec) when the queue is full.
-  void send(bytes_view item) const {
-    detail::check(conn_.with([&](roam_conn *c) { return roam_channel_send(c, id_, item.data, item.size); }),
-                  "roam_channel_send");
+  // Both forms as on conn_ref. send: ROAM_EAGAIN when the queue is full.
+  void send(bytes_view item) const { detail::check(do_send(item), "roam_channel_send"); }
+  bool send(std::error_code &ec, bytes_view item) const noexcept {
+    return detail::check(do_send(item), ec);
   }
-  bool send(bytes_view item, std::error_code &ec) const noexcept {
-    return detail::check(
-        conn_.with([&](roam_conn *c) { return roam_channel_send(c, id_, item.data, item.size); }),
-        ec);
-  }
-  void close() const {
-    detail::check(conn_.with([&](roam_conn *c) { return roam_channel_close(c, id_, nullptr); }),
-                  "roam_channel_close");
-  }
-  void reset() const {
-    detail::check(conn_.with([&](roam_conn *c) { return roam_channel_reset(c, id_, nullptr); }),
-                  "roam_channel_reset");
-  }
-  bool reset(std::error_code &ec) const noexcept {
-    return detail::check(conn_.with([&](roam_conn *c) { return roam_channel_reset(c, id_, nullptr); }),
-                         ec);
-  }
+  void close() const { detail::check(do_end(roam_channel_close), "roam_channel_close"); }
+  bool close(std::error_code &ec) const noexcept { return detail::check(do_end(roam_channel_close), ec); }
+  void reset() const { detail::check(do_end(roam_channel_reset), "roam_channel_reset"); }
+  bool reset(std::error_code &ec) const noexcept { return detail::check(do_end(roam_channel_reset), ec); }
 
  private:
+  int do_send(bytes_view item) const noexcept {
+    return conn_.with([&](roam_conn *c) { return roam_channel_send(c, id_, item.data, item.size); });
+  }
+  int do_end(int (*fn)(roam_conn *, uint64_t, const roam_metadata *)) const noexcept {
+    return conn_.with([&](roam_conn *c) { return fn(c, id_, nullptr); });
+  }
   conn_ref conn_;
   uint64_t id_ = 0;
 };
@@ -741,14 +798,29 @@ class session {
   session(const session &) = delete;
   session &operator=(const session &) = delete;
 
+  // Connects to "tcp://HOST:PORT" or "unix:PATH". Both forms as on
+  // conn_ref: the non-throwing one returns an empty session on failure.
   static session connect(runtime &rt, const char *address, session_handlers h,
                          const options *opts = nullptr) {
-    auto st = detail::new_state(std::move(h));
+    std::error_code ec;
+    session s = connect(ec, rt, address, std::move(h), opts);
+    if (ec) throw error(ec.value(), "roam_session_connect");
+    return s;
+  }
+  static session connect(std::error_code &ec, runtime &rt, const char *address,
+                         session_handlers h, const options *opts = nullptr) noexcept {
+    std::shared_ptr<detail::session_state> st;
+    try {
+      st = detail::new_state(std::move(h));
+    } catch (...) {
+      ec = make_error_code(ROAM_ENOMEM);
+      return {};
+    }
     int rc = roam_session_connect(rt.c_ptr(), address, opts ? opts->c_ptr() : nullptr,
                                   detail::table(), st.get(), &st->s);
-    if (rc < 0) {
+    if (!detail::check(rc, ec)) {
       st->self_ref.reset();
-      throw error(rc, "roam_session_connect");
+      return {};
     }
     return session(std::move(st));
   }
@@ -797,11 +869,26 @@ class listener {
   listener() = default;
   // Every session accepted gets `handlers`; on_accept receives its owner.
   listener(runtime &rt, const char *address, session_handlers handlers,
-           std::function<void(session)> on_accept, const options *opts = nullptr)
-      : box_(new box{std::move(handlers), std::move(on_accept)}) {
-    int rc = roam_listener_new(rt.c_ptr(), address, opts ? opts->c_ptr() : nullptr,
-                               detail::table(), &listener::accepted, box_.get(), &l_);
-    if (rc < 0) throw error(rc, "roam_listener_new");
+           std::function<void(session)> on_accept, const options *opts = nullptr) {
+    std::error_code ec;
+    *this = listen(ec, rt, address, std::move(handlers), std::move(on_accept), opts);
+    if (ec) throw error(ec.value(), "roam_listener_new");
+  }
+  // The non-throwing form: an empty listener on failure.
+  static listener listen(std::error_code &ec, runtime &rt, const char *address,
+                         session_handlers handlers, std::function<void(session)> on_accept,
+                         const options *opts = nullptr) noexcept {
+    listener l;
+    try {
+      l.box_.reset(new box{std::move(handlers), std::move(on_accept)});
+    } catch (...) {
+      ec = make_error_code(ROAM_ENOMEM);
+      return l;
+    }
+    detail::check(roam_listener_new(rt.c_ptr(), address, opts ? opts->c_ptr() : nullptr,
+                                    detail::table(), &listener::accepted, l.box_.get(), &l.l_),
+                  ec);
+    return l;
   }
   ~listener() { close(); }
   listener(listener &&o) noexcept : l_(std::exchange(o.l_, nullptr)), box_(std::move(o.box_)) {}
@@ -925,39 +1012,74 @@ inline uint64_t conn_ref::call(std::error_code &ec, uint64_t method_id, bytes_vi
   return id;
 }
 
-inline void conn_ref::reject(const metadata *md) const {
+inline int conn_ref::do_reject(const metadata *md) const noexcept {
   int rc = with([&](roam_conn *c) { return roam_conn_reject(c, md ? md->c_ptr() : nullptr); });
   if (rc == ROAM_OK) {
     if (auto st = st_.lock()) st->conns.erase(id_);  // the C handle is gone
   }
-  detail::check(rc, "roam_conn_reject");
+  return rc;
+}
+
+inline int conn_ref::do_channel(uint64_t bind_id, int direction, uint32_t credit,
+                                std::function<void(bytes_view)> &on_item,
+                                std::function<void(int)> &on_end, uint64_t *id) const noexcept {
+  roam_conn *c = c_ptr();
+  if (c == nullptr) return ROAM_ECLOSED;
+  detail::channel_box *box = nullptr;
+  try {
+    box = new detail::channel_box{st_, std::move(on_item), std::move(on_end)};
+  } catch (...) {
+    return ROAM_ENOMEM;
+  }
+  int rc = bind_id != 0
+               ? roam_conn_channel_bind(c, bind_id, direction, credit, detail::on_channel_item,
+                                        detail::on_channel_end, nullptr, box)
+               : roam_conn_channel_open(c, direction, credit, detail::on_channel_item,
+                                        detail::on_channel_end, nullptr, box, id);
+  if (rc < 0) {
+    delete box;  // the channel never existed; otherwise its end callback frees the box
+    return rc;
+  }
+  if (bind_id != 0) *id = bind_id;
+  return ROAM_OK;
 }
 
 inline channel conn_ref::open_channel(int direction, uint32_t credit,
                                       std::function<void(bytes_view)> on_item,
                                       std::function<void(int)> on_end) const {
-  roam_conn *c = c_ptr();
-  if (c == nullptr) throw error(ROAM_ECLOSED, "roam_conn_channel_open");
-  auto box = std::make_unique<detail::channel_box>(detail::channel_box{st_, std::move(on_item), std::move(on_end)});
   uint64_t id = 0;
-  detail::check(roam_conn_channel_open(c, direction, credit, detail::on_channel_item,
-                                       detail::on_channel_end, nullptr, box.get(), &id),
-                "roam_conn_channel_open");
-  box.release();  // freed by its end callback
+  detail::check(do_channel(0, direction, credit, on_item, on_end, &id), "roam_conn_channel_open");
+  return channel(*this, id);
+}
+
+inline channel conn_ref::open_channel(std::error_code &ec, int direction, uint32_t credit,
+                                      std::function<void(bytes_view)> on_item,
+                                      std::function<void(int)> on_end) const noexcept {
+  uint64_t id = 0;
+  if (!detail::check(do_channel(0, direction, credit, on_item, on_end, &id), ec)) return {};
   return channel(*this, id);
 }
 
 inline channel conn_ref::bind_channel(uint64_t channel_id, int direction, uint32_t credit,
                                       std::function<void(bytes_view)> on_item,
                                       std::function<void(int)> on_end) const {
-  roam_conn *c = c_ptr();
-  if (c == nullptr) throw error(ROAM_ECLOSED, "roam_conn_channel_bind");
-  auto box = std::make_unique<detail::channel_box>(detail::channel_box{st_, std::move(on_item), std::move(on_end)});
-  detail::check(roam_conn_channel_bind(c, channel_id, direction, credit, detail::on_channel_item,
-                                       detail::on_channel_end, nullptr, box.get()),
+  uint64_t id = 0;
+  if (channel_id == 0) throw error(ROAM_EINVAL, "roam_conn_channel_bind");
+  detail::check(do_channel(channel_id, direction, credit, on_item, on_end, &id),
                 "roam_conn_channel_bind");
-  box.release();
-  return channel(*this, channel_id);
+  return channel(*this, id);
+}
+
+inline channel conn_ref::bind_channel(std::error_code &ec, uint64_t channel_id, int direction,
+                                      uint32_t credit, std::function<void(bytes_view)> on_item,
+                                      std::function<void(int)> on_end) const noexcept {
+  uint64_t id = 0;
+  if (channel_id == 0) {
+    ec = make_error_code(ROAM_EINVAL);
+    return {};
+  }
+  if (!detail::check(do_channel(channel_id, direction, credit, on_item, on_end, &id), ec)) return {};
+  return channel(*this, id);
 }
 
 }  // namespace roam

@@ -988,7 +988,7 @@ class tx {
   uint64_t id() const noexcept { return st_->ch.id(); }
   // ROAM_ESTATE before the channel is open (it opens with its call),
   // ROAM_EAGAIN when its queue is full.
-  bool send(const T &v, std::error_code &ec) const {
+  bool send(std::error_code &ec, const T &v) const {
     if (!st_->attached) {
       ec = make_error_code(ROAM_ESTATE);
       return false;
@@ -998,11 +998,11 @@ class tx {
     int rc = codec<T>::encode(w, v);
     if (rc == ROAM_OK) rc = w.finish(&b);
     if (!detail::check(rc, ec)) return false;
-    return st_->ch.send(b, ec);
+    return st_->ch.send(ec, b);
   }
   void send(const T &v) const {
     std::error_code ec;
-    if (!send(v, ec)) throw error(ec.value(), "roam::tx::send");
+    if (!send(ec, v)) throw error(ec.value(), "roam::tx::send");
   }
   void close() const {
     if (!st_->attached) throw error(ROAM_ESTATE, "roam::tx::close");

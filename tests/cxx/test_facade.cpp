@@ -182,6 +182,54 @@ void errors_as_exceptions_or_error_codes(void **) {
     assert_true(e.detail().find("12345") != std::string::npos);
   }
   assert_true(threw);
+  // Constructors too: a bad address, as a code or as an exception.
+  roam::session none = roam::session::connect(ec, rt, "tcp://no-port", cli.handlers());
+  assert_true(ec == roam::make_error_code(ROAM_EINVAL));
+  assert_null(none.c_ptr());
+  roam::listener nl = roam::listener::listen(ec, rt, "bogus", srv.handlers(), nullptr);
+  assert_true(ec == roam::make_error_code(ROAM_EINVAL));
+  threw = false;
+  try {
+    roam::listener l(rt, "bogus", srv.handlers(), nullptr);
+  } catch (const roam::error &e) {
+    threw = true;
+    assert_int_equal(e.code().value(), ROAM_EINVAL);
+  }
+  assert_true(threw);
+  a.close();
+  b.close();
+  assert_true(run_until(rt, [&] { return rt.try_free(); }));
+}
+
+void a_connection_owner_closes_its_connection(void **) {
+  roam::runtime rt;
+  server srv;
+  client cli;
+  int opened = 0, server_closed = 0;
+  roam::session_handlers h = cli.handlers();
+  h.on_open_result = [&](roam::conn_ref, int status, const roam::metadata_view &) {
+    if (status == ROAM_OK) opened++;
+  };
+  roam::session_handlers sh = srv.handlers();
+  sh.on_conn_closed = [&](roam::conn_ref c, int origin, int, const roam::metadata_view &) {
+    if (c.id() != 0 && origin == ROAM_CLOSE_REMOTE) server_closed++;
+  };
+  auto [a, b] = roam::session::pair(rt, h, sh);
+  assert_true(run_until(rt, [&] { return cli.handshakes == 1; }));
+  roam::metadata md;
+  md.add("want", "accept");
+  roam::conn_ref kept;
+  {
+    roam::connection owned(a.ref().open(&md));
+    kept = owned.get();
+    assert_true(run_until(rt, [&] { return opened == 1; }));
+    assert_true(owned->valid());
+    roam::connection moved(std::move(owned));  // ownership moves; nothing is released
+    assert_false(owned.get().valid());
+    assert_true(moved->valid());
+  }  // the owner goes: the connection is released
+  assert_true(run_until(rt, [&] { return server_closed == 1; }));
+  assert_false(kept.valid());
   a.close();
   b.close();
   assert_true(run_until(rt, [&] { return rt.try_free(); }));
@@ -231,6 +279,7 @@ int main() {
       cmocka_unit_test(calls_on_the_root_of_a_pair),
       cmocka_unit_test(an_exception_in_a_handler_is_caught_and_reported),
       cmocka_unit_test(errors_as_exceptions_or_error_codes),
+      cmocka_unit_test(a_connection_owner_closes_its_connection),
       cmocka_unit_test(a_channel_to_a_server_over_tcp),
       cmocka_unit_test(post_from_another_thread),
   };
