@@ -334,7 +334,11 @@ void connection_gone_cancels_served_calls(void **) {
   r.take_events();
   d.connection_gone(ROAM_OK);
   expect_lines(r.take_events(), {"cancelled-by-peer id=2"});
+  // Still owed by the application until it answers or releases it.
+  assert_true(d.is_serving(2));
   const uint8_t ok[] = {0x00};
+  assert_int_equal(d.reply(2, MetadataView(), ByteView(ok, 1)), ROAM_ECLOSED);
+  assert_false(d.is_serving(2));
   assert_int_equal(d.reply(2, MetadataView(), ByteView(ok, 1)), ROAM_ECLOSED);
   expect_lines(r.take_sent(), {});
 }

@@ -32,11 +32,13 @@ int check_runs_calls(const char *api, const roam_conn *conn) {
 int serving_driver(const char *api, roam_conn *conn, uint64_t request_id,
                    roam::rpc::ConnectionDriver **out) {
   if (conn == nullptr) return null_argument(api, "conn");
-  if (conn->state == ROAM_CONN_CLOSED || (conn->driver && conn->driver->is_gone())) {
-    // The request ends here: no serve-cancelled callback follows for it.
-    conn->unanswered_at_close.erase(request_id);
+  if (conn->driver && conn->driver->is_gone()) {
+    // Its connection went away: the request ends here, nothing is sent, and
+    // no serve-cancelled callback follows for it.
+    conn->driver->abandon_reply(request_id);
     return ROAM_ECLOSED;
   }
+  if (conn->state == ROAM_CONN_CLOSED) return ROAM_ECLOSED;
   if (conn->driver == nullptr || !conn->driver->is_serving(request_id)) {
     return fail_with_detail(ROAM_ENOTFOUND,
                             "%s: no request %" PRIu64 " awaits an answer on connection %" PRIu64

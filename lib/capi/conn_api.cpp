@@ -56,13 +56,7 @@ int roam_conn_peer_settings(const roam_conn *conn, int *parity, uint32_t *max) {
 int roam_conn_accept(roam_conn *conn, int parity, uint32_t max, const roam_metadata *md) {
   return guarded(__func__, [&, api = __func__]() -> int {
     if (conn == nullptr) return null_argument(api, "conn");
-    if (parity != ROAM_PARITY_DEFAULT && parity != ROAM_PARITY_ODD &&
-        parity != ROAM_PARITY_EVEN) {
-      return fail_with_detail(ROAM_EINVAL,
-                              "%s: parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) "
-                              "or ROAM_PARITY_EVEN (2)",
-                              api, parity);
-    }
+    if (!roam::capi::is_parity(parity)) return roam::capi::invalid_parity(api, parity);
     return conn->session->accept(conn, parity, max, md);
   });
 }

@@ -20,7 +20,7 @@ std::shared_ptr<std::vector<uint8_t>> keep_bytes(ByteView v) {
 
 }  // namespace
 
-void roam::capi::ConnFinalEvent::run() { conn->session->finish_conn(conn, status, nullptr); }
+void roam::capi::ConnFinalEvent::run() { conn->session->finish_conn(conn, nullptr); }
 
 void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
                              const roam::wire::ConnectionSettings &peer) {
@@ -133,16 +133,11 @@ void roam_conn::on_served_call_cancelled(uint64_t request_id) {
   // took is the raw user's own business.
   if (s->cbs.serve_cancelled == nullptr || s->cbs.serve == nullptr) return;
   roam_conn *self = this;
-  bool gone = driver && driver->is_gone();
-  if (gone) unanswered_at_close.insert(request_id);
   // By the time a queued event runs, the application may have answered or
   // released the request: then there is nothing left to tell.
-  s->deliver([s, self, request_id, gone] {
+  s->deliver([s, self, request_id] {
     const ConnectionDriver *d = self->driver.get();
-    if (d == nullptr) return;
-    bool unanswered =
-        gone ? self->unanswered_at_close.erase(request_id) != 0 : d->is_serving(request_id);
-    if (unanswered) s->cbs.serve_cancelled(s, s->user_data, self, request_id);
+    if (d && d->is_serving(request_id)) s->cbs.serve_cancelled(s, s->user_data, self, request_id);
   });
 }
 

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <memory>
-#include <unordered_set>
 
 #include "capi/event_queue.hpp"
 #include "roam/roam.h"
@@ -89,10 +88,6 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   roam::capi::ConnFinalEvent final_event;
   // The session's list of closed handles waiting for their final callback.
   roam_conn *retired_next = nullptr;
-  // Served requests still unanswered when the connection went away, whose
-  // serve-cancelled callback is queued: answering one first (which fails
-  // with ROAM_ECLOSED) ends it, and its callback is then skipped.
-  std::unordered_set<uint64_t> unanswered_at_close;
 
  private:
   // RpcSink

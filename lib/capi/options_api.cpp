@@ -71,10 +71,7 @@ int roam_options_set_parity(roam_options *opts, int parity) {
   if (!opts) return null_argument(__func__, "opts");
   // The default is roam-core's: the initiator takes odd ids.
   if (!roam::capi::parity_from_api(parity, roam::wire::Parity::Odd, &opts->config.parity)) {
-    return fail_with_detail(ROAM_EINVAL,
-                            "parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) or "
-                            "ROAM_PARITY_EVEN (2)",
-                            parity);
+    return roam::capi::invalid_parity(__func__, parity);
   }
   return ROAM_OK;
 }

@@ -214,10 +214,7 @@ int roam_session_open(roam_session *s, int parity, uint32_t max_concurrent_reque
     if (s == nullptr) return null_argument(api, "s");
     roam::wire::Parity p;
     if (!roam::capi::parity_from_api(parity, s->core.parity(), &p)) {
-      return fail_with_detail(ROAM_EINVAL,
-                              "%s: parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) "
-                              "or ROAM_PARITY_EVEN (2)",
-                              api, parity);
+      return roam::capi::invalid_parity(api, parity);
     }
     return s->open(p, max_concurrent_requests, md, conn_user_data, out);
   });

@@ -33,8 +33,6 @@ roam_session::roam_session(roam_runtime *runtime, roam::session::SessionConfig c
       rt(runtime),
       core(deciding_inbound(std::move(config), table), this),
       channel_budget(core.config().channel_buffer_per_session) {
-  handshake_failed_event_.s = end_event_.s = this;
-  handshake_failed_event_.handshake = true;
   auto link = std::make_unique<roam::uvio::UvSessionLink>(*runtime->loop, this);
   uv_link_ = link.get();
   link_ = std::move(link);
@@ -48,8 +46,6 @@ roam_session::roam_session(roam::session::SessionConfig config, const roam_callb
       rt(nullptr),
       core(deciding_inbound(std::move(config), table), this),
       channel_budget(core.config().channel_buffer_per_session) {
-  handshake_failed_event_.s = end_event_.s = this;
-  handshake_failed_event_.handshake = true;
   auto link = std::make_unique<roam::capi::AppSessionLink>(this, now_us);
   app_link_ = link.get();
   link_ = std::move(link);
@@ -288,7 +284,7 @@ void roam_session::retire_conn(roam_conn *c, roam::capi::ConnFinal kind, int sta
   c->final_event.origin = origin;
   try {
     std::shared_ptr<roam_metadata> md = view.empty() ? nullptr : keepable(view);
-    deliver([this, c, md] { finish_conn(c, c->final_event.status, md.get()); });
+    deliver([this, c, md] { finish_conn(c, md.get()); });
   } catch (const std::bad_alloc &) {
     // The metadata could not be kept: the final callback still comes, in
     // its place in the queue, saying so.
@@ -297,12 +293,12 @@ void roam_session::retire_conn(roam_conn *c, roam::capi::ConnFinal kind, int sta
   }
 }
 
-void roam_session::finish_conn(roam_conn *c, int status, const roam_metadata *md) {
+void roam_session::finish_conn(roam_conn *c, const roam_metadata *md) {
   const roam::capi::ConnFinalEvent &e = c->final_event;
   if (e.kind == roam::capi::ConnFinal::kOpenResult) {
-    if (cbs.open_result) cbs.open_result(this, user_data, c, status, md);
+    if (cbs.open_result) cbs.open_result(this, user_data, c, e.status, md);
   } else if (e.kind == roam::capi::ConnFinal::kClosed) {
-    if (cbs.conn_closed) cbs.conn_closed(this, user_data, c, e.origin, status, md);
+    if (cbs.conn_closed) cbs.conn_closed(this, user_data, c, e.origin, e.status, md);
   }
   for (roam_conn **p = &retired_; *p != nullptr; p = &(*p)->retired_next) {
     if (*p == c) {
@@ -455,18 +451,13 @@ void roam_session::on_writable() {
 bool roam_session::has_work_in_progress() const {
   // Asked only when the idle timeout runs out, so a walk over the
   // connections is cheap enough.
-  bool busy = false;
-  core.for_each_connection([&](const roam::session::Connection &k) {
+  return core.any_connection([&](const roam::session::Connection &k) {
     const auto *c = static_cast<const roam_conn *>(k.app);
-    if (busy || c == nullptr) return;
-    if (proxy.forwards(k.id)) {
-      busy = true;  // the other side may be busy
-      return;
-    }
+    if (c == nullptr) return false;
+    if (proxy.forwards(k.id)) return true;  // the other side may be busy
     const roam::rpc::ConnectionDriver *d = c->driver.get();
-    if (d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count())) busy = true;
+    return d && (d->calls_in_flight() || d->calls_being_served() || d->channel_count());
   });
-  return busy;
 }
 
 // ---- proxying ------------------------------------------------------------------------------

@@ -41,6 +41,16 @@ inline bool parity_from_api(int parity, wire::Parity fallback, wire::Parity *out
     default: return false;
   }
 }
+inline bool is_parity(int parity) {
+  return parity == ROAM_PARITY_DEFAULT || parity == ROAM_PARITY_ODD || parity == ROAM_PARITY_EVEN;
+}
+// ROAM_EINVAL, with the detail every function taking a parity gives.
+inline int invalid_parity(const char *api, int parity) {
+  return fail_with_detail(ROAM_EINVAL,
+                          "%s: parity %d is not ROAM_PARITY_DEFAULT (0), ROAM_PARITY_ODD (1) or "
+                          "ROAM_PARITY_EVEN (2)",
+                          api, parity);
+}
 // What max_concurrent_requests 0 means.
 constexpr uint32_t kDefaultMaxConcurrentRequests = 64;
 }  // namespace roam::capi
@@ -279,7 +289,7 @@ struct roam_session final : roam::session::SessionObserver,
                    const roam::wire::MetadataView &md);
  public:
   // Runs a retired connection's final callback and frees it.
-  void finish_conn(roam_conn *c, int status, const roam_metadata *md);
+  void finish_conn(roam_conn *c, const roam_metadata *md);
 
  private:
   void maybe_finalize();
@@ -299,14 +309,15 @@ struct roam_session final : roam::session::SessionObserver,
   // be delivered: the handshake's failure (if it never completed) and the
   // end.
   struct EndEvent final : roam::capi::QueuedEvent {
-    roam_session *s = nullptr;
-    bool handshake = false;  // the failed-handshake callback, else the end callback
+    EndEvent(roam_session *session, bool is_handshake) : s(session), handshake(is_handshake) {}
+    roam_session *const s;
+    const bool handshake;  // the failed-handshake callback, else the end callback
     int status = 0;
     void run() override;
     void discard() override {}
   };
-  EndEvent handshake_failed_event_;
-  EndEvent end_event_;
+  EndEvent handshake_failed_event_{this, true};
+  EndEvent end_event_{this, false};
 
   bool started_ = false;
   bool handshake_reported_ = false;

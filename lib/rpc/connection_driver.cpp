@@ -85,7 +85,11 @@ void ConnectionDriver::release_served(ServedMap::iterator it) {
 
 int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::ByteView ret) {
   auto it = served_.find(request_id);
-  if (it == served_.end()) return gone_ ? ROAM_ECLOSED : ROAM_ENOTFOUND;
+  if (gone_) {
+    if (it != served_.end()) release_served(it);  // answered, for what it is worth
+    return ROAM_ECLOSED;
+  }
+  if (it == served_.end()) return ROAM_ENOTFOUND;
   bool cancelled = it->second.cancelled_by_peer;
   release_served(it);
   if (cancelled) return ROAM_ECANCELLED;  // its Cancelled response already went out
@@ -106,7 +110,7 @@ int ConnectionDriver::reply(uint64_t request_id, const MetadataView &md, wire::B
 void ConnectionDriver::abandon_reply(uint64_t request_id) {
   auto it = served_.find(request_id);
   if (it == served_.end()) return;
-  bool owed = !it->second.cancelled_by_peer;
+  bool owed = !it->second.cancelled_by_peer && !gone_;
   release_served(it);
   if (owed) refuse_call(request_id, ROAM_ECANCELLED);
 }
@@ -213,11 +217,13 @@ void ConnectionDriver::connection_gone(int reason) {
     if (kv.second.token) calls.emplace_back(kv.first, kv.second.token);
   }
   outbound_.clear();
+  // Served calls stay listed until the application answers or releases
+  // them (which then fails with ROAM_ECLOSED): it is told of each one not
+  // already cancelled, and whether it still owes an answer is is_serving().
   std::vector<uint64_t> served;
   for (auto &kv : served_) {
     if (!kv.second.cancelled_by_peer) served.push_back(kv.first);
   }
-  served_.clear();
   std::sort(calls.begin(), calls.end());
   std::sort(served.begin(), served.end());
   for (auto &call : calls) {

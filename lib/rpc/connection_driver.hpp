@@ -56,7 +56,8 @@ class ConnectionDriver {
   // out), ROAM_ENOTFOUND if unknown. If the response cannot be sent (too
   // large for a frame), Cancelled goes out instead and the error is returned.
   int reply(uint64_t request_id, const wire::MetadataView &md, wire::ByteView ret);
-  // The reply will never come: Cancelled goes out unless already answered.
+  // The reply will never come: Cancelled goes out unless already answered
+  // (or the connection is gone).
   void abandon_reply(uint64_t request_id);
   // Served calls not yet answered or released, those the peer cancelled
   // included: each counts against the limit we advertised until the
@@ -79,7 +80,9 @@ class ConnectionDriver {
   // The session can take more bytes: queued channel items go out.
   void on_writable() { channels_.flush(); }
   // The connection is gone (`reason` ROAM_OK for a plain close): pending
-  // calls complete, served calls are cancelled, channels end.
+  // calls complete, served calls are cancelled (they stay is_serving()
+  // until answered or released, which then returns ROAM_ECLOSED), channels
+  // end.
   void connection_gone(int reason);
 
   const DriverStats &stats() const { return stats_; }

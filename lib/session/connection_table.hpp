@@ -43,6 +43,13 @@ class ConnectionTable {
   void for_each(Fn &&fn) const {
     for (const auto &kv : conns_) fn(kv.second);
   }
+  template <class Pred>
+  bool any_of(Pred &&pred) const {
+    for (const auto &kv : conns_) {
+      if (pred(kv.second)) return true;
+    }
+    return false;
+  }
   // Connections other than the root, pending ones included (this is what
   // the root-liveness rule counts, as roam-core does).
   size_t virtual_count() const { return conns_.size() - (contains(0) ? 1 : 0); }

@@ -130,6 +130,10 @@ class SessionCore {
   void for_each_connection(Fn &&fn) const {
     conns_.for_each(fn);
   }
+  template <class Pred>
+  bool any_connection(Pred &&pred) const {
+    return conns_.any_of(pred);
+  }
   size_t virtual_connection_count() const { return conns_.virtual_count(); }
   // Why the session ended (valid in state Ended).
   int end_error() const { return end_error_; }

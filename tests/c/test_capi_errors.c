@@ -25,7 +25,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  run_for(f->rt, 10);  /* abandoned half-made sessions finish closing */
+  /* Half-made sessions a failed constructor abandoned are no obstacle:
+   * freeing the runtime waits for them to finish closing. */
   assert_int_equal(roam_runtime_free(f->rt), 0);
   test_free(f);
   return 0;

@@ -52,158 +52,11 @@ static void configure(side *sd) {
 }
 
 /* ---- our sessions' callbacks table -------------------------------------------------------
- * sides.c makes every side with one fixed table, without a serve callback;
- * our sessions may serve the peer's calls, and a table is fixed when the
- * session is made, so they get this one: a side's bookkeeping and log lines
- * (the format of sides.c) for the events the scenarios look at, and the
- * scenario's serve callback. user_data: the side. */
-
-#define CHECK_ALIVE(sd)                           \
-  do {                                            \
-    if ((sd)->closed) (sd)->events_after_close++; \
-  } while (0)
-
-static uint64_t conn_id_of(const roam_conn *c) {
-  uint64_t id = 0;
-  assert_int_equal(roam_conn_id(c, &id), 0);
-  return id;
-}
-
-static void t_handshake(roam_session *s, void *ud, int status, const roam_metadata *md) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  char m[256];
-  md_render(md, m, sizeof m);
-  sd->handshake_status = status;
-  sd->handshake_done = 1;
-  log_add(sd->log, "%s handshake %s md=%s", sd->name, roam_err_name(status), m);
-  (void)s;
-}
-
-static void t_end(roam_session *s, void *ud, int error, const char *reason) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->ended = 1;
-  sd->end_error = error;
-  log_add(sd->log, "%s end %s: %s", sd->name, roam_err_name(error), reason);
-  assert_string_equal(reason, roam_session_last_error(s));
-}
-
-static void t_inbound_open(roam_session *s, void *ud, roam_conn *c, const roam_metadata *md) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  char m[256];
-  md_render(md, m, sizeof m);
-  sd->inbound_opens++;
-  sd->last_inbound = c;
-  sd->last_inbound_id = conn_id_of(c);
-  log_add(sd->log, "%s inbound_open conn=%llu md=%s", sd->name,
-          (unsigned long long)sd->last_inbound_id, m);
-  assert_int_equal(roam_conn_state(c), ROAM_CONN_PENDING_INBOUND);
-  if (sd->decide_later) return;
-  if (sd->accept_all || (roam_metadata_find(md, "want", ROAM_NTS) >= 0 && strstr(m, "want=accept"))) {
-    roam_metadata *reply = md_string("accepted-by", sd->accept_name ? sd->accept_name : sd->name);
-    assert_int_equal(roam_conn_accept(c, ROAM_PARITY_DEFAULT, 0, reply), 0);
-    roam_metadata_free(reply);
-  } else {
-    roam_metadata *reply = md_string("reason", "policy");
-    assert_int_equal(roam_conn_reject(c, reply), 0);
-    roam_metadata_free(reply);
-  }
-  (void)s;
-}
-
-static void t_open_result(roam_session *s, void *ud, roam_conn *c, int status,
-                          const roam_metadata *md) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  char m[256];
-  md_render(md, m, sizeof m);
-  sd->opens_answered++;
-  log_add(sd->log, "%s open conn=%llu status=%s md=%s", sd->name,
-          (unsigned long long)conn_id_of(c), roam_err_name(status), m);
-  (void)s;
-}
-
-static void t_conn_closed(roam_session *s, void *ud, roam_conn *c, int origin, int reason,
-                          const roam_metadata *md) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  char m[256];
-  md_render(md, m, sizeof m);
-  static const char *origins[] = {"local", "remote", "session"};
-  sd->conns_closed++;
-  log_add(sd->log, "%s closed conn=%llu origin=%s reason=%s md=%s", sd->name,
-          (unsigned long long)conn_id_of(c), origins[origin], roam_err_name(reason), m);
-  assert_int_equal(roam_conn_state(c), ROAM_CONN_CLOSED);
-  (void)s;
-}
-
-/* Requests and channel messages nobody took (roam_experimental.h): logged,
- * as sides.c does. */
-static void t_raw_request(roam_session *s, void *ud, roam_conn *c, int kind, uint64_t id,
-                          uint64_t method, const uint64_t *channels, size_t n_channels,
-                          const roam_metadata *md, const uint8_t *payload, size_t len) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->requests++;
-  if (sd->requests <= 50) {
-    log_add(sd->log, "%s request conn=%llu kind=%d id=%llu method=%llu channels=%zu len=%zu",
-            sd->name, (unsigned long long)conn_id_of(c), kind, (unsigned long long)id,
-            (unsigned long long)method, n_channels, len);
-  }
-  (void)s, (void)channels, (void)md, (void)payload;
-}
-
-static void t_raw_channel(roam_session *s, void *ud, roam_conn *c, int kind, uint64_t id,
-                          const roam_metadata *md, const uint8_t *payload, size_t len,
-                          uint32_t additional) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->channels++;
-  log_add(sd->log, "%s channel conn=%llu kind=%d id=%llu len=%zu additional=%u", sd->name,
-          (unsigned long long)conn_id_of(c), kind, (unsigned long long)id, len, additional);
-  (void)s, (void)md, (void)payload;
-}
-
-static void t_pong(roam_session *s, void *ud, uint64_t nonce, uint64_t rtt_us) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->pongs++;
-  log_add(sd->log, "%s pong nonce=%llu", sd->name, (unsigned long long)nonce);
-  (void)s, (void)rtt_us;
-}
-
-static void t_keepalive_timeout(roam_session *s, void *ud) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->keepalive_timeouts++;
-  log_add(sd->log, "%s keepalive_timeout", sd->name);
-  (void)s;
-}
-
-static void t_writable(roam_session *s, void *ud) {
-  side *sd = ud;
-  CHECK_ALIVE(sd);
-  sd->writable++;
-  (void)s;
-}
-
-/* A new table: the side callbacks above and `serve` (may be NULL). The
- * caller frees it once the session or listener is made. */
+ * A side's table (sides.c: its bookkeeping and log lines, user_data: the
+ * side) with the scenario's serve callback (may be NULL). The caller frees
+ * it once the session or listener is made. */
 static roam_callbacks *our_callbacks(roam_serve_cb serve) {
-  roam_callbacks *cbs;
-  assert_int_equal(roam_callbacks_new(&cbs), 0);
-  roam_callbacks_set_handshake(cbs, t_handshake);
-  roam_callbacks_set_session_end(cbs, t_end);
-  roam_callbacks_set_inbound_open(cbs, t_inbound_open);
-  roam_callbacks_set_open_result(cbs, t_open_result);
-  roam_callbacks_set_conn_closed(cbs, t_conn_closed);
-  roam_callbacks_set_pong(cbs, t_pong);
-  roam_callbacks_set_keepalive_timeout(cbs, t_keepalive_timeout);
-  roam_callbacks_set_writable(cbs, t_writable);
-  roam_callbacks_set_raw_request(cbs, t_raw_request);
-  roam_callbacks_set_raw_channel(cbs, t_raw_channel);
+  roam_callbacks *cbs = side_callbacks_new();
   roam_callbacks_set_serve(cbs, serve);
   return cbs;
 }
@@ -451,7 +304,7 @@ static void scenario_open_accept_reject(void) {
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, yes, NULL, &a), 0);
   assert_int_equal(roam_session_open(R.me.s, ROAM_PARITY_DEFAULT, 64, no, NULL, &b), 0);
   /* b's handle is gone once its open fails: keep the ids. */
-  uint64_t a_id = conn_id_of(a), b_id = conn_id_of(b);
+  uint64_t a_id = conn_id_checked(a), b_id = conn_id_checked(b);
   roam_metadata_free(yes);
   roam_metadata_free(no);
   await_count(&R.me.opens_answered, 2, 10000, "answers to our opens");

@@ -95,10 +95,7 @@ fn run(args: &[String]) -> ExitCode {
     let Some(scenario) = flag(args, "--scenario") else { return usage() };
     let timeout_ms: u64 = flag(args, "--timeout-ms").and_then(|t| t.parse().ok()).unwrap_or(20_000);
     let cfg = Config { role, scenario: scenario.to_string() };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = runtime();
     rt.block_on(async move {
         let work = async {
             let endpoint = if let Some(addr) = flag(args, "--listen") {
@@ -112,6 +109,11 @@ fn run(args: &[String]) -> ExitCode {
         };
         result_line(tokio::time::timeout(Duration::from_millis(timeout_ms), work).await)
     })
+}
+
+/// The single-threaded tokio runtime every subcommand runs on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
 }
 
 /// The RESULT line a run ends with, and its exit code: 0 ok, 1 failed, 2 timed out.
@@ -136,10 +138,7 @@ fn bench_call(args: &[String]) -> ExitCode {
     let Some(addr) = flag(args, "--connect") else { return usage() };
     let calls: usize = flag(args, "--calls").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let concurrency: usize = flag(args, "--concurrency").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = runtime();
     match rt.block_on(bench::call(addr, calls, concurrency)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -155,10 +154,7 @@ fn testbed(cmd: &str, args: &[String]) -> ExitCode {
     let Some(addr) = args.first().filter(|a| !a.starts_with("--")) else { return usage() };
     let default_ms = if cmd == "serve-testbed" { 60_000 } else { 100_000 };
     let timeout_ms: u64 = flag(args, "--timeout-ms").and_then(|t| t.parse().ok()).unwrap_or(default_ms);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = runtime();
     rt.block_on(async move {
         let work = async {
             if cmd == "serve-testbed" { testbed::serve(addr).await } else { testbed::call(addr).await }
