@@ -114,7 +114,7 @@ typedef struct roam_callbacks roam_callbacks;
 /* ==== Versions and errors ================================================= */
 
 #define ROAM_VERSION_MAJOR 1
-#define ROAM_VERSION_MINOR 0
+#define ROAM_VERSION_MINOR 1
 #define ROAM_VERSION_PATCH 0
 /* The roam wire protocol version this library speaks. */
 #define ROAM_PROTOCOL_VERSION 7
@@ -296,6 +296,14 @@ ROAM_EXPORT int roam_options_set_idle_timeout(roam_options *opts, uint32_t timeo
  * roam_listener_stat() counts refusals. */
 ROAM_EXPORT int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
                                                  uint32_t max_handshaking);
+/* For TCP listeners: bind with SO_REUSEPORT (on != 0; default off), so
+ * that several listeners share one address and the kernel spreads the
+ * incoming connections across them: one runtime per thread, each with its
+ * own listener, serves on every core. A listener bound to port 0 picks the
+ * port; give the others its address (roam_listener_address). Every
+ * listener on the address must set it. No effect on Unix sockets. Since
+ * 1.1. */
+ROAM_EXPORT int roam_options_set_reuse_port(roam_options *opts, int on);
 
 /* ==== Runtime ============================================================= */
 /*

@@ -20,7 +20,7 @@ namespace {
 int check_runs_calls(const char *api, const roam_conn *conn) {
   if (conn == nullptr) return null_argument(api, "conn");
   if (conn->state == ROAM_CONN_CLOSED) return ROAM_ECLOSED;
-  if (conn->state != ROAM_CONN_OPEN || conn->driver == nullptr) return ROAM_ESTATE;
+  if (conn->state != ROAM_CONN_OPEN || !conn->started()) return ROAM_ESTATE;
   if (conn->session->proxy.forwards(conn->id)) {
     return fail_with_detail(ROAM_ESTATE, "%s: connection %" PRIu64 " is proxied", api, conn->id);
   }
@@ -73,13 +73,22 @@ int refuse_reply(const char *api, roam_conn *conn, uint64_t request_id, const ch
   return fail_with_detail(ROAM_EINVAL, "%s: %s (Cancelled was sent)", api, why);
 }
 
+// A reply buffer grown past this by a large value is not kept.
+constexpr size_t kKeptReplyCapacity = 64 * 1024;
+
 // The envelope prefix plus the caller's value bytes, as one payload.
 int reply_enveloped(const char *api, roam_conn *conn, uint64_t request_id,
                     const roam_metadata *md, bool ok, const void *value, size_t len) {
   if (value == nullptr && len != 0) {
     return refuse_reply(api, conn, request_id, "value is NULL with a non-zero length");
   }
+  if (conn == nullptr) return null_argument(api, "conn");
+  // Assembled in the session's reply buffer, taken for the time of the
+  // send (a nested reply finds it empty and makes its own) and given back
+  // with its capacity: replies in steady state allocate nothing.
   roam::wire::ByteBuffer payload;
+  payload.swap(conn->session->reply_scratch);
+  payload.clear();
   payload.reserve(len + 2);
   if (ok) {
     roam::rpc::put_ok_prefix(payload);
@@ -87,7 +96,10 @@ int reply_enveloped(const char *api, roam_conn *conn, uint64_t request_id,
     roam::rpc::put_user_error_prefix(payload);
   }
   payload.append(value, len);
-  return finish_reply(api, conn, request_id, md, payload.view());
+  roam_session *session = conn->session;  // outlives the reply (the loop frees it)
+  int rc = finish_reply(api, conn, request_id, md, payload.view());
+  if (payload.capacity() <= kKeptReplyCapacity) session->reply_scratch.swap(payload);
+  return rc;
 }
 
 }  // namespace
@@ -109,12 +121,12 @@ int roam_conn_call(roam_conn *conn, uint64_t method_id, const uint64_t *channels
     }
     int rc = check_runs_calls(api, conn);
     if (rc != ROAM_OK) return rc;
-    auto call = std::make_unique<roam::capi::CallCompletion>();
+    auto call = conn->session->spare_calls.take();
     call->cb = cb;
     call->user_data = user_data;
     uint64_t id = 0;
     rc = conn->session->as_user_call([&] {
-      return conn->driver->call(method_id, roam::wire::IdList(channels, channel_count),
+      return conn->use_driver().call(method_id, roam::wire::IdList(channels, channel_count),
                                 roam::capi::view_of(md),
                                 ByteView(static_cast<const uint8_t *>(args), args_len),
                                 call.get(), &id);
@@ -130,9 +142,12 @@ int roam_call_cancel(roam_conn *conn, uint64_t request_id, const roam_metadata *
   return guarded(__func__, [&, api = __func__]() -> int {
     if (conn == nullptr) return null_argument(api, "conn");
     if (conn->state == ROAM_CONN_CLOSED) return ROAM_ECLOSED;
-    if (conn->driver == nullptr) return ROAM_ESTATE;
-    int rc = conn->session->as_user_call(
-        [&] { return conn->driver->cancel(request_id, roam::capi::view_of(md)); });
+    if (!conn->started()) return ROAM_ESTATE;
+    int rc = conn->session->as_user_call([&] {
+      // No driver yet: no call was ever made here (ROAM_ENOTFOUND below).
+      return conn->driver ? conn->driver->cancel(request_id, roam::capi::view_of(md))
+                          : ROAM_ENOTFOUND;
+    });
     if (rc == ROAM_ENOTFOUND) {
       return fail_with_detail(ROAM_ENOTFOUND,
                               "%s: no call %" PRIu64 " in flight on connection %" PRIu64

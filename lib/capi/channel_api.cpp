@@ -29,10 +29,10 @@ int add_channel(const char *api, roam_conn *conn, uint64_t id, int direction, ui
                             api, direction);
   }
   if (conn->state == ROAM_CONN_CLOSED) return ROAM_ECLOSED;
-  if (conn->state != ROAM_CONN_OPEN || !conn->driver || conn->session->proxy.forwards(conn->id)) {
+  if (conn->state != ROAM_CONN_OPEN || !conn->started() || conn->session->proxy.forwards(conn->id)) {
     return ROAM_ESTATE;
   }
-  roam::rpc::ChannelTable &table = conn->driver->channels();
+  roam::rpc::ChannelTable &table = conn->use_driver().channels();
   if (id != 0 && !table.announced(id)) {
     return fail_with_detail(table.contains(id) ? ROAM_ESTATE : ROAM_ENOTFOUND,
                             "%s: channel %" PRIu64 " on connection %" PRIu64 " is %s", api, id,

@@ -24,30 +24,47 @@ void roam::capi::ConnFinalEvent::run() { conn->session->finish_conn(conn, nullpt
 
 void roam_conn::start_driver(const roam::wire::ConnectionSettings &local,
                              const roam::wire::ConnectionSettings &peer) {
+  started_ = true;
+  local_parity_ = local.parity;
+  local_max_concurrent_ = local.max_concurrent_requests;
+  peer_max_concurrent_ = peer.max_concurrent_requests;
+}
+
+ConnectionDriver &roam_conn::use_driver() {
+  if (driver) return *driver;
   DriverConfig config;
-  config.local_parity = local.parity;
-  config.local_max_concurrent = local.max_concurrent_requests;
-  config.peer_max_concurrent = peer.max_concurrent_requests;
+  config.local_parity = local_parity_;
+  config.local_max_concurrent = local_max_concurrent_;
+  config.peer_max_concurrent = peer_max_concurrent_;
   config.channel_buffer_limit = session->core.config().channel_buffer_per_connection;
   config.session_channel_budget = &session->channel_budget;
   driver = std::make_unique<ConnectionDriver>(config, this, this);
+  // Made after the connection went away (nothing ran on it before): it
+  // starts gone, as the one made at open would be by now.
+  if (gone_) driver->connection_gone(gone_reason_);
+  return *driver;
 }
 
 void roam_conn::gone(int reason) {
-  if (driver) driver->connection_gone(reason);
+  if (driver) {
+    driver->connection_gone(reason);
+  } else {
+    gone_ = true;
+    gone_reason_ = reason;
+  }
 }
 
 void roam_conn::route_request(const roam::wire::RequestMessage &m) {
-  if (driver) {
-    driver->handle_request(m);
+  if (started_) {
+    use_driver().handle_request(m);
   } else {
     deliver_raw_request(m);
   }
 }
 
 void roam_conn::route_channel(const roam::wire::ChannelMessage &m) {
-  if (driver) {
-    driver->handle_channel(m);
+  if (started_) {
+    use_driver().handle_channel(m);
   } else {
     on_unrouted_channel(m);
   }
@@ -78,16 +95,18 @@ void roam_conn::on_call_done(void *token, uint64_t request_id, int status,
     roam_metadata view(response_md ? *response_md : MetadataView());
     call->cb(this, call->user_data, request_id, status, response_md ? &view : nullptr, value.data,
              value.size);
+    s->spare_calls.give_back(done.release());  // the session outlives its callbacks
     return;
   }
   try {
     auto md_copy = response_md ? s->keepable(*response_md) : nullptr;
     auto bytes = keep_bytes(value);
     roam_conn *self = this;
-    s->deliver([self, call, request_id, status, md_copy, bytes] {
+    s->deliver([s, self, call, request_id, status, md_copy, bytes] {
       std::unique_ptr<roam::capi::CallCompletion> done(call);
       call->cb(self, call->user_data, request_id, status, md_copy.get(), bytes->data(),
                bytes->size());
+      s->spare_calls.give_back(done.release());
     });
   } catch (const std::bad_alloc &) {
     call->conn = this;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 
 #include "capi/event_queue.hpp"
 #include "roam/roam.h"
@@ -27,6 +28,39 @@ struct CallCompletion final : QueuedEvent {
     cb(conn, user_data, request_id, ROAM_ENOMEM, nullptr, nullptr, 0);
   }
   void discard() override { delete this; }
+  CallCompletion *spare_next = nullptr;  // in a CallCompletionPool
+};
+
+// Completions that served their call, kept for the next ones: a session
+// makes as many as it ever had calls in flight at once (bounded by the
+// peers' max_concurrent_requests), then reuses them, so a call in steady
+// state allocates nothing. Freed with the session.
+class CallCompletionPool {
+ public:
+  CallCompletionPool() = default;
+  CallCompletionPool(const CallCompletionPool &) = delete;
+  CallCompletionPool &operator=(const CallCompletionPool &) = delete;
+  ~CallCompletionPool() {
+    while (head_ != nullptr) delete std::exchange(head_, head_->spare_next);
+  }
+  // A cleared completion (throws std::bad_alloc when none can be made).
+  std::unique_ptr<CallCompletion> take() {
+    if (head_ == nullptr) return std::make_unique<CallCompletion>();
+    CallCompletion *c = std::exchange(head_, head_->spare_next);
+    c->cb = nullptr;
+    c->user_data = nullptr;
+    c->conn = nullptr;
+    c->request_id = 0;
+    c->spare_next = nullptr;
+    return std::unique_ptr<CallCompletion>(c);
+  }
+  void give_back(CallCompletion *c) {
+    c->spare_next = head_;
+    head_ = c;
+  }
+
+ private:
+  CallCompletion *head_ = nullptr;
 };
 
 // A channel's own callbacks: the driver's channel table carries a pointer
@@ -69,9 +103,15 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
     final_event.conn = this;
   }
 
-  // The connection is open: from now on calls and channels run here.
+  // The connection is open: from now on calls and channels run here. The
+  // driver that runs them is made on first use, so an idle connection
+  // costs only this handle and the session core's entry.
   void start_driver(const roam::wire::ConnectionSettings &local,
                     const roam::wire::ConnectionSettings &peer);
+  bool started() const { return started_; }
+  // The driver of an open connection, made now if this is its first use
+  // (throws std::bad_alloc). `driver` below is null until then.
+  roam::rpc::ConnectionDriver &use_driver();
   // The connection is gone: calls complete, served calls are cancelled,
   // channels end.
   void gone(int reason);
@@ -83,13 +123,22 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   const uint64_t id;
   int state;
   void *user_data;
-  std::unique_ptr<roam::rpc::ConnectionDriver> driver;
+  std::unique_ptr<roam::rpc::ConnectionDriver> driver;  // see use_driver()
   // Its last callback, ready from the start (see ConnFinalEvent).
   roam::capi::ConnFinalEvent final_event;
   // The session's list of closed handles waiting for their final callback.
   roam_conn *retired_next = nullptr;
 
  private:
+  // What the driver is made with (start_driver), and whether the
+  // connection went away before it was.
+  bool started_ = false;
+  bool gone_ = false;
+  roam::wire::Parity local_parity_ = roam::wire::Parity::Odd;
+  int gone_reason_ = 0;
+  uint32_t local_max_concurrent_ = 0;
+  uint32_t peer_max_concurrent_ = 0;
+
   // RpcSink
   int send_request(const roam::wire::RequestMessage &m, bool force) override;
   int send_channel(const roam::wire::ChannelMessage &m, bool force) override;

@@ -20,6 +20,7 @@ struct roam_listener final : roam::uvio::ListenerEvents {
         config(roam::capi::config_for(opts, roam::session::Role::Acceptor)),
         max_sessions(opts ? opts->max_sessions : roam_options::kDefaultMaxSessions),
         max_handshaking(opts ? opts->max_handshaking : roam_options::kDefaultMaxHandshaking),
+        reuse_port(opts != nullptr && opts->reuse_port),
         listener(*runtime->loop, this) {
     ++rt->live_handles;
   }
@@ -91,6 +92,7 @@ struct roam_listener final : roam::uvio::ListenerEvents {
   roam::session::SessionConfig config;
   uint32_t max_sessions;
   uint32_t max_handshaking;
+  bool reuse_port;
   roam::capi::ListenerTally tally;
   roam::uvio::StreamListener listener;
   roam_accept_cb cb = nullptr;
@@ -119,7 +121,7 @@ int roam_listener_new(roam_runtime *rt, const char *address, const roam_options 
   auto *l = new roam_listener(rt, opts, cbs);
   l->cb = cb;
   l->user_data = user_data;
-  int rc = l->listener.listen(addr);
+  int rc = l->listener.listen(addr, l->reuse_port);
   if (rc != ROAM_OK) {
     fail_with_detail(rc, "%s", l->listener.last_error().c_str());
     l->closing = true;

@@ -169,6 +169,12 @@ int roam_options_set_listener_limits(roam_options *opts, uint32_t max_sessions,
   return ROAM_OK;
 }
 
+int roam_options_set_reuse_port(roam_options *opts, int on) {
+  if (!opts) return null_argument(__func__, "opts");
+  opts->reuse_port = on != 0;
+  return ROAM_OK;
+}
+
 int roam_options_set_protocol_version_for_testing(roam_options *opts, uint32_t version) {
   if (!opts) return null_argument(__func__, "opts");
   opts->config.protocol_version = version;

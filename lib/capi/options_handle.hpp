@@ -20,6 +20,7 @@ struct roam_options {
   roam::session::SessionConfig config = defaults();
   uint32_t max_sessions = kDefaultMaxSessions;
   uint32_t max_handshaking = kDefaultMaxHandshaking;
+  bool reuse_port = false;  // listeners: SO_REUSEPORT
 
   static roam::session::SessionConfig defaults() {
     roam::session::SessionConfig c;

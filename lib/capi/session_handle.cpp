@@ -436,12 +436,21 @@ void roam_session::on_keepalive_timeout(uint64_t) {
 void roam_session::on_writable() {
   // Channel queues waiting for room go first, then whoever is proxying
   // into us, then the application.
+  // The ids are collected first (a flush may close connections), into a
+  // vector kept from one writable event to the next (taken for the time of
+  // the walk, in case a flush leads back here): no allocation per event.
   std::vector<uint64_t> ids;
-  core.for_each_connection([&](const roam::session::Connection &k) { ids.push_back(k.id); });
+  ids.swap(writable_ids_);
+  ids.clear();
+  core.for_each_connection([&](const roam::session::Connection &k) {
+    const auto *c = static_cast<const roam_conn *>(k.app);
+    if (c != nullptr && c->driver) ids.push_back(k.id);  // no driver: nothing queued
+  });
   for (uint64_t id : ids) {
     roam_conn *c = find_conn(id);
     if (c && c->driver) c->driver->on_writable();
   }
+  writable_ids_.swap(ids);
   proxy.on_writable();
   deliver([this] {
     if (cbs.writable) cbs.writable(this, user_data);

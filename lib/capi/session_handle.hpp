@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capi/api_guard.hpp"
 #include "capi/callbacks_table.hpp"
@@ -118,6 +119,10 @@ struct roam_session final : roam::session::SessionObserver,
     return rc;
   }
   roam_conn *root() const { return root_; }
+  // Completions of our calls, reused from one call to the next.
+  roam::capi::CallCompletionPool spare_calls;
+  // Where roam_reply_ok / _user_error put the envelope before the value.
+  roam::wire::ByteBuffer reply_scratch;
 
   // ---- used by connections, calls and channels ------------------------------
   // True if a callback delivered now would have to wait: views must be
@@ -305,6 +310,7 @@ struct roam_session final : roam::session::SessionObserver,
   int api_depth_ = 0;
   // Callbacks waiting their turn (event_queue.hpp).
   roam::capi::EventQueue events_;
+  std::vector<uint64_t> writable_ids_;  // on_writable()'s, reused
   // The session's own last events, made with it so that they can always
   // be delivered: the handshake's failure (if it never completed) and the
   // end.

@@ -70,9 +70,35 @@ int ChannelTable::send_item(uint64_t id, wire::ByteView item) {
     c.wants_writable = true;
     return ROAM_EAGAIN;
   }
-  c.queue.emplace_back(item.data, item.data + item.size);
+  if (c.queue.empty() && c.credit > 0) {
+    // Nothing waits and the receiver has room: straight out, no copy.
+    void *token = c.token;
+    int rc = send_now(id, item);
+    // The send may have ended the session, and this channel with it.
+    it = channels_.find(id);
+    if (it == channels_.end() || it->second.token != token) return ROAM_OK;
+    if (rc == ROAM_EAGAIN) {
+      // The session is congested: the item waits (flush() sends it).
+      it->second.queue.push(item);
+    } else if (rc != ROAM_OK) {
+      finish(id, rc, MetadataView());
+    } else {
+      --it->second.credit;
+      ++stats_.items_sent;
+    }
+    return ROAM_OK;
+  }
+  c.queue.push(item);
   pump(id);
   return ROAM_OK;
+}
+
+int ChannelTable::send_now(uint64_t id, wire::ByteView item) {
+  ChannelMessage m;
+  m.id = id;
+  m.kind = ChannelKind::Item;
+  m.item = item;
+  return sink_->send_channel(m, false);
 }
 
 // Sends queued items while there is credit and the session takes them; a
@@ -84,11 +110,7 @@ void ChannelTable::pump(uint64_t id) {
     Channel &c = it->second;
     if (c.queue.empty() || c.credit == 0) break;
     void *token = c.token;
-    ChannelMessage m;
-    m.id = id;
-    m.kind = ChannelKind::Item;
-    m.item = wire::ByteView(c.queue.front().data(), c.queue.front().size());
-    int rc = sink_->send_channel(m, false);
+    int rc = send_now(id, c.queue.front());
     if (rc == ROAM_EAGAIN) return;  // flush() retries when the session drains
     // The send may have ended the session, and this channel with it.
     it = channels_.find(id);
@@ -285,11 +307,14 @@ int ChannelTable::keep_for_binding(const ChannelMessage &m) {
 }
 
 void ChannelTable::flush() {
-  std::vector<uint64_t> ids;
-  for (auto &kv : channels_) {
-    if (!kv.second.queue.empty() || kv.second.wants_writable) ids.push_back(kv.first);
+  // By id, looked up again after each pump (which may end channels, or the
+  // whole table's contents with the session): nothing is collected first.
+  auto it = channels_.begin();
+  while (it != channels_.end()) {
+    uint64_t id = it->first;
+    if (!it->second.queue.empty() || it->second.wants_writable) pump(id);
+    it = channels_.upper_bound(id);
   }
-  for (uint64_t id : ids) pump(id);
 }
 
 void ChannelTable::finish(uint64_t id, int reason, const MetadataView &md) {

@@ -23,12 +23,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <unordered_map>
 #include <vector>
 
 #include "rpc/buffer_budget.hpp"
+#include "rpc/item_queue.hpp"
 #include "rpc/rpc_ports.hpp"
 #include "wire/metadata.hpp"
 
@@ -104,7 +104,7 @@ class ChannelTable {
     void *token;
     // Send side
     uint32_t credit = 0;
-    std::deque<std::vector<uint8_t>> queue;
+    ItemQueue queue;
     bool close_pending = false;
     wire::MetadataList close_md;
     bool wants_writable = false;
@@ -129,6 +129,8 @@ class ChannelTable {
   bool charge(size_t n);
   void release(Announced &a);
   void pump(uint64_t id);
+  // One Item message for channel `id` to the sink (its result).
+  int send_now(uint64_t id, wire::ByteView item);
   void finish(uint64_t id, int reason, const wire::MetadataView &md);
   void deliver(uint64_t id, const wire::ChannelMessage &m);
 

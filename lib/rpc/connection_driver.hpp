@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <unordered_map>
 #include <vector>
 
@@ -95,7 +96,7 @@ class ConnectionDriver {
     bool cancelled_by_peer = false;
     std::vector<uint64_t> channels;  // ids it named, forgotten when released
   };
-  using ServedMap = std::unordered_map<uint64_t, Served>;
+  using ServedMap = std::pmr::unordered_map<uint64_t, Served>;
 
   void refuse_call(uint64_t request_id, int code);
   bool announce_channels(const wire::RequestMessage &call, Served *served);
@@ -108,8 +109,12 @@ class ConnectionDriver {
   RpcEvents *events_;
   session::IdAllocator request_ids_;
   session::IdAllocator channel_ids_;
-  std::unordered_map<uint64_t, Outbound> outbound_;
-  ServedMap served_;
+  // The two tables gain and lose an entry per call: their nodes come from
+  // (and go back to) this pool, so a call in steady state allocates nothing.
+  // It holds on to what the busiest moment needed until the driver goes.
+  std::pmr::unsynchronized_pool_resource call_nodes_;
+  std::pmr::unordered_map<uint64_t, Outbound> outbound_{&call_nodes_};
+  ServedMap served_{&call_nodes_};
   ChannelTable channels_;
   DriverStats stats_;
   bool gone_ = false;

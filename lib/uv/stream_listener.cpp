@@ -1,6 +1,9 @@
 #include "uv/stream_listener.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstring>
 
@@ -21,13 +24,10 @@ StreamListener::StreamListener(EventLoop &loop, ListenerEvents *events)
   std::memset(&handle_, 0, sizeof handle_);
 }
 
-int StreamListener::listen(const Address &addr) {
+int StreamListener::listen(const Address &addr, bool reuse_port) {
   bound_ = addr;
   int rc;
   if (addr.kind == Address::Kind::Tcp) {
-    uv_tcp_init(loop_.loop(), &handle_.tcp);
-    initialized_ = true;
-    handle_.tcp.data = this;
     struct sockaddr_storage ss;
     if (uv_ip4_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in *>(&ss)) != 0 &&
         uv_ip6_addr(addr.host.c_str(), addr.port, reinterpret_cast<sockaddr_in6 *>(&ss)) != 0) {
@@ -35,7 +35,17 @@ int StreamListener::listen(const Address &addr) {
                     "\": the host must be a numeric IP (names are not resolved for listening)";
       return ROAM_EINVAL;
     }
-    rc = uv_tcp_bind(&handle_.tcp, reinterpret_cast<sockaddr *>(&ss), 0);
+    // With SO_REUSEPORT the socket must exist before the bind: libuv
+    // (before 1.49's UV_TCP_REUSEPORT) only makes it inside uv_tcp_bind.
+    rc = uv_tcp_init_ex(loop_.loop(), &handle_.tcp, reuse_port ? ss.ss_family : AF_UNSPEC);
+    if (rc != 0) {
+      last_error_ = "cannot listen on \"" + addr.to_string() + "\": " + uv_error_text(rc);
+      return ROAM_EIO;
+    }
+    initialized_ = true;
+    handle_.tcp.data = this;
+    if (reuse_port) rc = set_reuse_port();
+    if (rc == 0) rc = uv_tcp_bind(&handle_.tcp, reinterpret_cast<sockaddr *>(&ss), 0);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t *>(&handle_.tcp), kBacklog, on_connection);
     if (rc == 0) {
       int len = sizeof ss;
@@ -55,6 +65,15 @@ int StreamListener::listen(const Address &addr) {
     return ROAM_EIO;
   }
   return ROAM_OK;
+}
+
+int StreamListener::set_reuse_port() {
+  uv_os_fd_t fd;
+  int rc = uv_fileno(reinterpret_cast<uv_handle_t *>(&handle_.tcp), &fd);
+  if (rc != 0) return rc;
+  int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return -errno;  // libuv codes are negated errno on Unix
+  return 0;
 }
 
 int StreamListener::accept_into(StreamTransport &t) {

@@ -30,7 +30,7 @@ class StreamListener {
  public:
   StreamListener(EventLoop &loop, ListenerEvents *events);
   // Binds and listens. ROAM_OK or ROAM_EIO / ROAM_EINVAL (see last_error).
-  int listen(const Address &addr);
+  int listen(const Address &addr, bool reuse_port = false);
   int accept_into(StreamTransport &t);
   // Accepts the waiting connection only to turn it away: `farewell` is
   // written, then the socket closes once the peer hangs up (at most a couple
@@ -46,6 +46,8 @@ class StreamListener {
 
  private:
   static void on_connection(uv_stream_t *server, int status);
+  // SO_REUSEPORT on the TCP handle's socket (a libuv error code, or 0).
+  int set_reuse_port();
   static void on_closed(uv_handle_t *h);
   void refusal_gone(RefusedConnection *r);
   void report_closed_when_done();

@@ -40,7 +40,7 @@ int main(void) {
   if (roam_runtime_free(rt) != 0) return 3;
   printf("libroam %s, protocol %u, %s\n", roam_version(), roam_protocol_version(),
          roam_strerror(ROAM_EVERSION));
-  return strcmp(roam_version(), "1.0.0") == 0 ? 0 : 4;
+  return strcmp(roam_version(), "1.1.0") == 0 ? 0 : 4;
 }
 C
 cc -Wall -Werror -o "$work/hello" "$work/hello.c" $(pkg-config --cflags --libs roam)

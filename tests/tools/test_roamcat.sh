@@ -54,6 +54,26 @@ for addr in "tcp://127.0.0.1:0" "unix:$work/roamcat.sock"; do
   kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=""
 done
 
+# --threads: runtimes on their own threads sharing the address (SO_REUSEPORT);
+# every session is served by one of them, and the count covers them all.
+log="$work/serve-threads.log"
+"$roamcat" serve tcp://127.0.0.1:0 --threads 3 --quiet >"$log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q "listening on .*" "$log" 2>/dev/null && break; sleep 0.05; done
+bound=$(sed -n 's/^listening on \([^ ]*\).*/\1/p' "$log")
+grep -q '(every thread)' "$log" && echo "ok   serve --threads 3 listens" \
+  || { echo "FAIL serve --threads 3 did not start"; cat "$log"; fails=$((fails + 1)); }
+for i in 1 2 3 4 5 6; do
+  check "call $i with --threads 3" 0 'request 1: ok metadata \[\] value 026869' -- \
+    "$roamcat" call "$bound" 7 026869
+done
+kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=""
+grep -q '^stopping after 6 calls$' "$log" && echo "ok   the threads served 6 calls in all" \
+  || { echo "FAIL serve --threads count"; cat "$log"; fails=$((fails + 1)); }
+grep -q '^call #' "$log" && { echo "FAIL --quiet printed calls"; fails=$((fails + 1)); }
+check "--threads with a Unix socket" 64 'needs a tcp:// address' -- \
+  "$roamcat" serve "unix:$work/t.sock" --threads 2
+
 check "connection refused" 1 'connection refused' -- "$roamcat" call tcp://127.0.0.1:1 1 ""
 check "bad address" 64 'bad address: address "127.0.0.1:80" has no scheme' -- \
   "$roamcat" ping 127.0.0.1:80

@@ -9,6 +9,8 @@
  * ADDR is tcp://HOST:PORT or unix:PATH. Every subcommand has --help, and
  * --trace (one line per frame on stderr). */
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -253,7 +255,8 @@ static int is_roam_error(int status) {
 typedef struct {
   uint64_t echo_method;  /* 0 = echo every method */
   uint64_t sink_method;
-  int calls;
+  int quiet;             /* --quiet: no line per call or session */
+  long calls;
 } server;
 
 /* A sink call being served: request `request_id` of `conn`, answered once
@@ -290,13 +293,15 @@ static void serve_on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t r
                           const roam_metadata *md, const uint8_t *args, size_t len) {
   server *srv = ud;
   srv->calls++;
-  printf("call #%d conn %" PRIu64 " request %" PRIu64 " method 0x%016" PRIx64 " metadata ", srv->calls,
-         conn_id(conn), request_id, method);
-  print_md(md);
-  printf(" args ");
-  print_hex(args, len < 64 ? len : 64);
-  printf("%s\n", len > 64 ? "…" : "");
-  fflush(stdout);
+  if (!srv->quiet) {
+    printf("call #%ld conn %" PRIu64 " request %" PRIu64 " method 0x%016" PRIx64 " metadata ",
+           srv->calls, conn_id(conn), request_id, method);
+    print_md(md);
+    printf(" args ");
+    print_hex(args, len < 64 ? len : 64);
+    printf("%s\n", len > 64 ? "…" : "");
+    fflush(stdout);
+  }
   if (srv->sink_method && method == srv->sink_method) {
     sink_call *sc = calloc(1, sizeof *sc);
     sc->conn = conn;
@@ -319,43 +324,105 @@ static void serve_on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t r
 }
 
 static void serve_on_inbound(roam_session *s, void *ud, roam_conn *conn, const roam_metadata *md) {
-  printf("inbound open of conn %" PRIu64 " metadata ", conn_id(conn));
-  print_md(md);
-  printf(": accepted\n");
-  fflush(stdout);
+  server *srv = ud;
+  if (!srv->quiet) {
+    printf("inbound open of conn %" PRIu64 " metadata ", conn_id(conn));
+    print_md(md);
+    printf(": accepted\n");
+    fflush(stdout);
+  }
   roam_conn_accept(conn, ROAM_PARITY_DEFAULT, 64, NULL);
-  (void)s, (void)ud;
+  (void)s;
 }
 
 static void serve_on_end(roam_session *s, void *ud, int error, const char *reason) {
-  printf("session ended: %s (%s)\n", reason, roam_err_name(error));
-  fflush(stdout);
+  server *srv = ud;
+  if (!srv->quiet) {
+    printf("session ended: %s (%s)\n", reason, roam_err_name(error));
+    fflush(stdout);
+  }
   roam_session_close(s, NULL, NULL);
-  (void)ud;
 }
 
 static void serve_on_accept(roam_listener *l, void *ud, int status, roam_session *s) {
+  server *srv = ud;
   if (status != 0) {
     fprintf(stderr, "roamcat: accept failed: %s\n", roam_strerror(status));
     return;
   }
-  /* The session has the listener's callbacks table, and &srv as user_data. */
-  printf("session accepted\n");
-  fflush(stdout);
-  (void)l, (void)ud, (void)s;
+  /* The session has the listener's callbacks table, and the worker's
+   * server as user_data. */
+  if (!srv->quiet) {
+    printf("session accepted\n");
+    fflush(stdout);
+  }
+  (void)l, (void)s;
 }
 
-static roam_runtime *g_serve_rt;
+/* One runtime on its own thread (the first one on the main thread), with
+ * its own listener on the shared address (SO_REUSEPORT when there are
+ * several): the kernel spreads the connections across them. */
+enum { kMaxServeThreads = 256 };
+typedef struct {
+  server srv;
+  const char *address;
+  const roam_options *opts;
+  const roam_callbacks *cbs;
+  roam_runtime *rt;
+  roam_listener *l;
+  int rc;      /* of starting to listen */
+  sem_t ready; /* posted once rc is known */
+  pthread_t thread;
+} serve_worker;
+
+static serve_worker *g_workers;
+static int g_worker_count;
 /* roam_runtime_stop() is async-signal-safe, and a stop that arrives before
  * roam_runtime_run() is kept for it, so nothing else is needed here. */
 static void on_signal(int sig) {
   (void)sig;
-  if (g_serve_rt) roam_runtime_stop(g_serve_rt);
+  for (int i = 0; i < g_worker_count; ++i) {
+    roam_runtime *rt = __atomic_load_n(&g_workers[i].rt, __ATOMIC_ACQUIRE);
+    if (rt) roam_runtime_stop(rt);
+  }
+}
+
+/* Makes the worker's runtime and listener, on the thread that runs them. */
+static int serve_worker_listen(serve_worker *w) {
+  roam_runtime *rt;
+  int rc = roam_runtime_new(&rt);
+  if (rc != 0) return rc;
+  rc = roam_listener_new(rt, w->address, w->opts, w->cbs, serve_on_accept, &w->srv, &w->l);
+  if (rc != 0) {
+    fprintf(stderr, "roamcat: %s\n", roam_last_error_detail());
+    roam_runtime_free(rt);
+    return rc;
+  }
+  __atomic_store_n(&w->rt, rt, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static void serve_worker_finish(serve_worker *w) {
+  roam_listener_close(w->l, NULL, NULL);
+  roam_runtime_run_nowait(w->rt);
+  /* Sessions still open die with the process. */
+}
+
+static void *serve_worker_main(void *arg) {
+  serve_worker *w = arg;
+  w->rc = serve_worker_listen(w);
+  sem_post(&w->ready);
+  if (w->rc == 0) {
+    roam_runtime_run(w->rt);
+    serve_worker_finish(w);
+  }
+  return NULL;
 }
 
 static int cmd_serve(int argc, char **argv) {
   int early = usage_check(argc, argv, 1,
                           "usage: roamcat serve ADDR [--echo METHOD_ID] [--sink METHOD_ID] [--max-requests N]\n"
+           "                    [--threads N] [--quiet]\n"
            "\n"
            "Accepts roam sessions on ADDR (tcp://HOST:PORT or unix:PATH) and serves:\n"
            "  echo  every call (or only METHOD_ID with --echo) is answered Ok(its argument\n"
@@ -363,23 +430,37 @@ static int cmd_serve(int argc, char **argv) {
            "        same type, e.g. Rust echo(String) -> String;\n"
            "  sink  with --sink METHOD_ID, the call's channels are received and counted;\n"
            "        the answer is Ok(u64 items) once every channel closed.\n"
-           "Virtual connections are accepted. Each call is printed. Ctrl-C stops.\n");
+           "Virtual connections are accepted. Each call is printed (not with --quiet).\n"
+           "--threads N runs N runtimes on N threads, each with a listener on the same TCP\n"
+           "address (SO_REUSEPORT): the kernel spreads the sessions across them, so the\n"
+           "server uses N cores. Ctrl-C stops.\n");
   if (early >= 0) return early;
   server srv = {0};
+  srv.quiet = has_flag(argc, argv, "--quiet");
   const char *echo = opt_value(argc, argv, "--echo", NULL);
   const char *sink = opt_value(argc, argv, "--sink", NULL);
   if ((echo && parse_u64(echo, &srv.echo_method) != 0) || (sink && parse_u64(sink, &srv.sink_method) != 0)) {
     fprintf(stderr, "roamcat: method ids are decimal or 0x-hex\n");
     return 64;
   }
-  roam_runtime *rt;
-  roam_runtime_new(&rt);
-  g_serve_rt = rt;
+  uint64_t threads = 1;
+  const char *threads_text = opt_value(argc, argv, "--threads", NULL);
+  if (threads_text &&
+      (parse_u64(threads_text, &threads) != 0 || threads < 1 || threads > kMaxServeThreads)) {
+    fprintf(stderr, "roamcat: --threads takes 1 to %d\n", kMaxServeThreads);
+    return 64;
+  }
+  if (threads > 1 && strncmp(argv[0], "tcp://", 6) != 0) {
+    fprintf(stderr, "roamcat: --threads needs a tcp:// address (listeners share it with SO_REUSEPORT)\n");
+    return 64;
+  }
   roam_options *o;
   roam_metadata *hello;
   if (roam_options_new(&o) != 0 || roam_metadata_new(&hello) != 0) die_rc("options", ROAM_ENOMEM);
   roam_metadata_add_string(hello, "server", ROAM_NTS, "roamcat", ROAM_NTS, 0);
   roam_options_set_hello_metadata(o, hello);
+  roam_metadata_free(hello);
+  if (threads > 1) roam_options_set_reuse_port(o, 1);
   uint64_t max = 64;
   const char *max_text = opt_value(argc, argv, "--max-requests", NULL);
   if (max_text && parse_u64(max_text, &max) == 0) roam_options_set_max_concurrent_requests(o, (uint32_t)max);
@@ -387,31 +468,55 @@ static int cmd_serve(int argc, char **argv) {
   roam_callbacks_set_serve(cbs, serve_on_call);
   roam_callbacks_set_inbound_open(cbs, serve_on_inbound);
   roam_callbacks_set_session_end(cbs, serve_on_end);
-  roam_listener *l;
-  int rc = roam_listener_new(rt, argv[0], o, cbs, serve_on_accept, &srv, &l);
-  roam_callbacks_free(cbs);
-  roam_options_free(o);
-  roam_metadata_free(hello);
-  if (rc != 0) {
-    fprintf(stderr, "roamcat: %s\n", roam_last_error_detail());
-    return 1;
+
+  serve_worker *workers = calloc(threads, sizeof *workers);
+  if (workers == NULL) die_rc("workers", ROAM_ENOMEM);
+  for (uint64_t i = 0; i < threads; ++i) {
+    workers[i].srv = srv;
+    workers[i].opts = o;
+    workers[i].cbs = cbs;
+    sem_init(&workers[i].ready, 0, 0);
   }
-  /* Before the address is printed: whoever reads it may signal at once. */
+  g_workers = workers;
+  g_worker_count = (int)threads;
+  /* The first listener binds ADDR (port 0 picks one); the others bind what
+   * it got. Before the address is printed: whoever reads it may signal. */
+  workers[0].address = argv[0];
+  if (serve_worker_listen(&workers[0]) != 0) return 1;
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   char addr[256];
   size_t addr_len = sizeof addr;
-  if (roam_listener_address(l, addr, &addr_len) != 0) {
+  if (roam_listener_address(workers[0].l, addr, &addr_len) != 0) {
     fprintf(stderr, "roamcat: %s\n", roam_last_error_detail());
     return 1;
   }
-  printf("listening on %s\n", addr);
-  fflush(stdout);
-  roam_runtime_run(rt);
-  printf("stopping after %d calls\n", srv.calls);
-  roam_listener_close(l, NULL, NULL);
-  roam_runtime_run_nowait(rt);
-  return 0;  /* sessions still open die with the process */
+  int started = 1;
+  for (uint64_t i = 1; i < threads; ++i) {
+    workers[i].address = addr;
+    if (pthread_create(&workers[i].thread, NULL, serve_worker_main, &workers[i]) != 0) {
+      fprintf(stderr, "roamcat: cannot start thread %" PRIu64 "\n", i);
+      break;
+    }
+    started++;
+    sem_wait(&workers[i].ready);
+    if (workers[i].rc != 0) break;
+  }
+  int status = started == (int)threads && workers[started - 1].rc == 0 ? 0 : 1;
+  if (status == 0) {
+    printf("listening on %s%s\n", addr, threads > 1 ? " (every thread)" : "");
+    fflush(stdout);
+    roam_runtime_run(workers[0].rt);
+  }
+  on_signal(0); /* the others stop with the first */
+  long calls = 0;
+  for (int i = 1; i < started; ++i) pthread_join(workers[i].thread, NULL);
+  serve_worker_finish(&workers[0]);
+  for (int i = 0; i < started; ++i) calls += workers[i].srv.calls;
+  printf("stopping after %ld calls\n", calls);
+  roam_callbacks_free(cbs);
+  roam_options_free(o);
+  return status;
 }
 
 /* ---- call -------------------------------------------------------------------------------- */
