@@ -19,6 +19,7 @@ packages=(
   clang-14         # libFuzzer targets (make fuzz, tests/fuzz), the ThreadSanitizer tree
   libclang-rt-14-dev  # libFuzzer and sanitizer (TSan) runtimes for clang-14
   python3          # test drivers and the Python binding tests
+  python3-pip      # pip: pytest and `pip install bindings/python`
   ruby             # the Ruby binding (bindings/ruby) and its minitest suite
   ruby-ffi         # the ffi gem the Ruby binding loads libroam.so.1 with
 )

@@ -70,8 +70,8 @@ roam_session::~roam_session() {
   }
 }
 
-thread_local int roam_session::t_calls = 0;
-thread_local const roam_session *roam_session::t_driven = nullptr;
+ROAM_HOT_TLS thread_local int roam_session::t_calls = 0;
+ROAM_HOT_TLS thread_local const roam_session *roam_session::t_driven = nullptr;
 
 // ---- creation -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include "capi/listener_tally.hpp"
 #include "capi/metadata_handle.hpp"
 #include "capi/runtime_handle.hpp"
+#include "common/hot_tls.hpp"
 #include "roam/roam.h"
 #include "capi/app_session_link.hpp"
 #include "session/connection_proxy.hpp"
@@ -230,8 +231,11 @@ struct roam_session final : roam::session::SessionObserver,
     roam_session *self;
   };
   // libroam calls running on this thread, and the session being driven.
-  static thread_local int t_calls;
-  static thread_local const roam_session *t_driven;
+  // Read on every call and callback: initial-exec TLS (a fixed offset, no
+  // __tls_get_addr), which costs 16 bytes of the static TLS surplus glibc
+  // keeps for libraries loaded with dlopen (ctypes, ffi).
+  ROAM_HOT_TLS static thread_local int t_calls;
+  ROAM_HOT_TLS static thread_local const roam_session *t_driven;
 
   // SessionObserver
   void on_handshake_done(const roam::wire::ConnectionSettings &local,

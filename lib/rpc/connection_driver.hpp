@@ -12,6 +12,7 @@
 
 #include "rpc/buffer_budget.hpp"
 #include "rpc/channel_table.hpp"
+#include "rpc/node_recycler.hpp"
 #include "rpc/rpc_ports.hpp"
 #include "session/connection_table.hpp"
 #include "wire/message.hpp"
@@ -109,10 +110,9 @@ class ConnectionDriver {
   RpcEvents *events_;
   session::IdAllocator request_ids_;
   session::IdAllocator channel_ids_;
-  // The two tables gain and lose an entry per call: their nodes come from
-  // (and go back to) this pool, so a call in steady state allocates nothing.
-  // It holds on to what the busiest moment needed until the driver goes.
-  std::pmr::unsynchronized_pool_resource call_nodes_;
+  // The two tables gain and lose an entry per call: their nodes are
+  // recycled (it keeps what the busiest moment needed until the driver goes).
+  NodeRecycler call_nodes_;
   std::pmr::unordered_map<uint64_t, Outbound> outbound_{&call_nodes_};
   ServedMap served_{&call_nodes_};
   ChannelTable channels_;
