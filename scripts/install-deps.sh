@@ -22,7 +22,16 @@ packages=(
   python3-pip      # pip: pytest and `pip install bindings/python`
   ruby             # the Ruby binding (bindings/ruby) and its minitest suite
   ruby-ffi         # the ffi gem the Ruby binding loads libroam.so.1 with
+  libgrpc++-dev    # bench/: gRPC C++, the peer the benchmark compares with
+  protobuf-compiler-grpc  # bench/: protoc and grpc_cpp_plugin for its echo service
+  python3-venv     # bench/: a venv for matplotlib (the plots)
 )
+
+# Go for the Go binding: the toolchain on PATH or in /usr/local/go (the
+# official tarball's place) if there is one, else Debian's (Go >= 1.19).
+if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+  packages+=(golang-go)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

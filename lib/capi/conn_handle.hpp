@@ -128,6 +128,7 @@ struct roam_conn final : roam::rpc::RpcSink, roam::rpc::RpcEvents {
   roam::capi::ConnFinalEvent final_event;
   // The session's list of closed handles waiting for their final callback.
   roam_conn *retired_next = nullptr;
+  roam_conn *retired_prev = nullptr;
 
  private:
   // What the driver is made with (start_driver), and whether the

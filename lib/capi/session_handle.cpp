@@ -277,6 +277,8 @@ void roam_session::retire_conn(roam_conn *c, roam::capi::ConnFinal kind, int sta
   // still list it, it must not hand out this handle any more.
   if (find_conn(c->id) == c) core.set_app(c->id, nullptr);
   c->retired_next = retired_;
+  c->retired_prev = nullptr;
+  if (retired_ != nullptr) retired_->retired_prev = c;
   retired_ = c;
   if (c == root_) root_ = nullptr;
   c->final_event.kind = kind;
@@ -300,12 +302,14 @@ void roam_session::finish_conn(roam_conn *c, const roam_metadata *md) {
   } else if (e.kind == roam::capi::ConnFinal::kClosed) {
     if (cbs.conn_closed) cbs.conn_closed(this, user_data, c, e.origin, e.status, md);
   }
-  for (roam_conn **p = &retired_; *p != nullptr; p = &(*p)->retired_next) {
-    if (*p == c) {
-      *p = c->retired_next;
-      break;
-    }
+  // Unlinked in O(1): a session ending with a million connections finishes
+  // them oldest first, the far end of the list from where they were added.
+  if (c->retired_prev != nullptr) {
+    c->retired_prev->retired_next = c->retired_next;
+  } else if (retired_ == c) {
+    retired_ = c->retired_next;
   }
+  if (c->retired_next != nullptr) c->retired_next->retired_prev = c->retired_prev;
   delete c;
 }
 

@@ -1,0 +1,3 @@
+module github.com/libroam/roam-go
+
+go 1.19
