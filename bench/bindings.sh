@@ -48,7 +48,7 @@ client_cmd() {  # kind calls → the command line (address appended by the calle
 run_one() {  # kind → calls/s of one run against a fresh server
   local n=$calls
   [[ $1 == python || $1 == ruby ]] && n=$((calls / 5))
-  "$roamcat" serve tcp://127.0.0.1:0 >"$work/server.log" 2>&1 &
+  "$roamcat" serve tcp://127.0.0.1:0 --quiet >"$work/server.log" 2>&1 &
   server_pid=$!
   local addr=
   for _ in $(seq 200); do

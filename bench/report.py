@@ -80,12 +80,13 @@ def fmt_ratio(r):
 NAMES = {
     "plain": "plain frame echo (libuv, the limit)",
     "libroam": "libroam",
+    "libroam-credit256": "libroam, channel credit 256",
     "libroam-rust": "libroam client → Rust server",
     "libroam-rust-i32": "libroam client → Rust sum(Rx<i32>) (i32 items)",
     "rust": "Rust → Rust (roam 7.3.0, release)",
     "grpc": "gRPC C++ (async, CQ)",
 }
-IMPL_ORDER = ["plain", "libroam", "libroam-rust", "libroam-rust-i32", "rust", "grpc"]
+IMPL_ORDER = ["plain", "libroam", "libroam-credit256", "libroam-rust", "libroam-rust-i32", "rust", "grpc"]
 
 lines = []
 P = lines.append
@@ -227,8 +228,10 @@ impl_table("Unary echo, 256 in flight, Unix socket", "unary256-unix", "rate", "c
 impl_table("100 sessions at once, 1 call in flight on each", "sessions100", "rate", "calls/s", LAT + CPU,
            note="The Rust peer's `serve` scenario takes one session: no Rust row.")
 impl_table("1,000 sessions at once, 1 call in flight on each", "sessions1000", "rate", "calls/s", LAT + CPU)
-impl_table("Channel streaming, 64-byte items (one channel, credit 16)", "stream64", "rate", "items/s", CPU,
-           note="plain: 64-in-flight echo of item-sized frames (the reference for the items target); "
+impl_table("Channel streaming, 64-byte items (one channel)", "stream64", "rate", "items/s", CPU,
+           note="libroam: credit 64 (Tx<T, 64>), the window of the plain client's 64 frames in flight; "
+                "libroam-credit256: the same with credit 256; "
+                "plain: 64-in-flight echo of item-sized frames (the reference for the items target); "
                 "gRPC: one bidirectional stream, one write in flight (its async API's rule); Rust: "
                 "sum(Rx<i32>) takes i32 items, so its row streams 1–3-byte items.")
 impl_table("1 MiB payloads, 1 in flight (echo: MB/s of payload each way)", "payload1m", "mb_per_s", "MB/s", LAT[:1] + CPU)

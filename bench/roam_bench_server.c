@@ -37,7 +37,7 @@
 #include <roam/roam.h>
 #include <uv.h>
 
-#include "postcard.h"
+#include "echo_service.h"
 
 typedef struct worker {
   roam_runtime *rt;
@@ -47,49 +47,14 @@ typedef struct worker {
   pthread_t thread;
 } worker;
 
-typedef struct {
-  roam_conn *conn;
-  uint64_t request_id;
-  int open_channels;
-  uint64_t items;
-} sink_call;
-
-static void sink_finish(sink_call *sc) {
-  uint8_t out[10];
-  roam_reply_ok(sc->conn, sc->request_id, NULL, out, pc_put_varint(out, sc->items));
-  free(sc);
-}
-
-static void sink_on_item(roam_conn *conn, uint64_t channel_id, void *ud, const uint8_t *item,
-                         size_t len) {
-  ((sink_call *)ud)->items++;
-  (void)conn, (void)channel_id, (void)item, (void)len;
-}
-
-static void sink_on_end(roam_conn *conn, uint64_t channel_id, void *ud, int reason,
-                        const roam_metadata *md) {
-  sink_call *sc = ud;
-  if (--sc->open_channels == 0) sink_finish(sc);
-  (void)conn, (void)channel_id, (void)reason, (void)md;
-}
+/* Echo, and sink for calls that carry channels (tools/common/echo_service.h). */
+static const echo_service g_service = {0, 0};
 
 static void on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
                     uint64_t method, const uint64_t *channels, size_t n, const roam_metadata *md,
                     const uint8_t *args, size_t len) {
-  if (n == 0) {
-    roam_reply_ok(conn, request_id, NULL, args, len);
-    return;
-  }
-  sink_call *sc = calloc(1, sizeof *sc);
-  sc->conn = conn;
-  sc->request_id = request_id;
-  for (size_t i = 0; i < n; ++i) {
-    if (roam_conn_channel_bind(conn, channels[i], ROAM_CHANNEL_RECEIVE, 0, sink_on_item,
-                               sink_on_end, NULL, sc) == 0)
-      sc->open_channels++;
-  }
-  if (sc->open_channels == 0) sink_finish(sc);
-  (void)s, (void)ud, (void)method, (void)md;
+  echo_service_serve(&g_service, conn, request_id, method, channels, n, args, len);
+  (void)s, (void)ud, (void)md;
 }
 
 static void on_inbound(roam_session *s, void *ud, roam_conn *conn, const roam_metadata *md) {

@@ -31,7 +31,7 @@ start_server() {  # rust | libroam → sets $addr (our tcp:// form)
     "$peer" run --role acceptor --listen tcp:127.0.0.1:0 --scenario serve --timeout-ms 600000 \
       >"$work/server.log" 2>&1 &
   else
-    "$roamcat" serve tcp://127.0.0.1:0 >"$work/server.log" 2>&1 &
+    "$roamcat" serve tcp://127.0.0.1:0 --quiet >"$work/server.log" 2>&1 &
   fi
   server_pid=$!
   for _ in $(seq 200); do

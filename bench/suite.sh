@@ -270,7 +270,9 @@ for ((r = 1; r <= rounds; r++)); do
   done
   # ---- channel streaming of 64-byte items ----
   run stream64 plain "$r" plain tcp "" -- $PC @ADDR@ --frame $ITEM_FRAME --count $N_STREAM --inflight 64 @PROBE@
-  run stream64 libroam "$r" $roamcat_server tcp "--sink $M_SUM" -- $RB stream @ADDR@ --method $M_SUM --items $N_STREAM --size 64 @PROBE@
+  # Credit 64: the same window as the plain client's 64 frames in flight.
+  run stream64 libroam "$r" $roamcat_server tcp "--sink $M_SUM" -- $RB stream @ADDR@ --method $M_SUM --items $N_STREAM --size 64 --credit 64 @PROBE@
+  run stream64 libroam-credit256 "$r" $roamcat_server tcp "--sink $M_SUM" -- $RB stream @ADDR@ --method $M_SUM --items $N_STREAM --size 64 --credit 256 @PROBE@
   [[ -n $peer ]] && run stream64 libroam-rust-i32 "$r" rust tcp "" -- $RB stream @ADDR@ --method $M_SUM --items $((N_STREAM / SLOW)) --i32 @PROBE@
   ((have_grpc)) && run stream64 grpc "$r" grpc tcp "" -- $GC stream @ADDR@ --items $((N_STREAM / SLOW)) --size 64 @PROBE@
   # ---- 1 MiB and 16 MiB payloads (16 MiB exceeds roamcat's default 16 MiB frame limit:

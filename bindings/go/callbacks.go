@@ -22,6 +22,16 @@ func sessionOf(h C.uintptr_t) *Session {
 	return s
 }
 
+// connOf finds the connection a per-connection callback is about; c is nil
+// when the session or the connection is no longer known here (the session
+// is being freed, or the connection ended already).
+func connOf(h C.uintptr_t, cc *C.roam_conn) (s *Session, c *Conn) {
+	if s = sessionOf(h); s == nil {
+		return nil, nil
+	}
+	return s, s.conns[cc]
+}
+
 func (s *Session) guard() {
 	if p := recover(); p != nil {
 		s.r.reportPanic(p)
@@ -171,15 +181,11 @@ func goInboundOpen(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, md *C.roa
 
 //export goOpenResult
 func goOpenResult(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, status C.int, md *C.roam_metadata) {
-	s := sessionOf(h)
-	if s == nil {
-		return
-	}
-	defer s.guard()
-	c := s.conns[cc]
+	s, c := connOf(h, cc)
 	if c == nil {
 		return
 	}
+	defer s.guard()
 	c.openMD = metadataFrom(md)
 	if status != 0 {
 		c.openErr = newError(int(status), "open")
@@ -190,15 +196,11 @@ func goOpenResult(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, status C.i
 
 //export goConnClosed
 func goConnClosed(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, origin C.int, reason C.int, md *C.roam_metadata) {
-	s := sessionOf(h)
-	if s == nil {
-		return
-	}
-	defer s.guard()
-	c := s.conns[cc]
+	s, c := connOf(h, cc)
 	if c == nil {
 		return
 	}
+	defer s.guard()
 	info := CloseInfo{Origin: CloseOrigin(origin), Metadata: metadataFrom(md)}
 	if reason != 0 {
 		info.Err = newError(int(reason), "")
@@ -212,17 +214,12 @@ func goConnClosed(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, origin C.i
 //export goServe
 func goServe(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, rid C.uint64_t, mid C.uint64_t, chans *C.uint64_t,
 	nchans C.size_t, md *C.roam_metadata, args *C.uint8_t, argsLen C.size_t) {
-	s := sessionOf(h)
-	if s == nil {
-		C.roam_reply_fail(cc, rid, EUNKNOWNMETHOD, nil)
-		return
-	}
-	defer s.guard()
-	c := s.conns[cc]
+	s, c := connOf(h, cc)
 	if c == nil {
 		C.roam_reply_fail(cc, rid, EUNKNOWNMETHOD, nil)
 		return
 	}
+	defer s.guard()
 	var ids []uint64
 	if nchans > 0 {
 		ids = make([]uint64, int(nchans))
@@ -237,16 +234,12 @@ func goServe(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, rid C.uint64_t,
 
 //export goServeCancelled
 func goServeCancelled(cs *C.roam_session, h C.uintptr_t, cc *C.roam_conn, rid C.uint64_t) {
-	s := sessionOf(h)
-	if s == nil {
+	s, c := connOf(h, cc)
+	if c == nil {
+		C.roam_reply_release(cc, rid) // nobody here will answer it
 		return
 	}
 	defer s.guard()
-	c := s.conns[cc]
-	if c == nil {
-		C.roam_reply_release(cc, rid)
-		return
-	}
 	s.serveCancelled(c, uint64(rid))
 }
 
@@ -358,17 +351,20 @@ func coreOf(cc *C.roam_conn, tok C.uintptr_t) *chanCore {
 	return ch
 }
 
+// guard reports a panic of a channel callback instead of letting it unwind into C.
+func (ch *chanCore) guard() {
+	if p := recover(); p != nil {
+		ch.r.reportPanic(p)
+	}
+}
+
 //export goChanItem
 func goChanItem(cc *C.roam_conn, id C.uint64_t, tok C.uintptr_t, item *C.uint8_t, n C.size_t) {
 	ch := coreOf(cc, tok)
 	if ch == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			ch.r.reportPanic(p)
-		}
-	}()
+	defer ch.guard()
 	ch.item(unsafe.Pointer(item), int(n))
 }
 
@@ -378,11 +374,7 @@ func goChanEnd(cc *C.roam_conn, id C.uint64_t, tok C.uintptr_t, reason C.int, md
 	if ch == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			ch.r.reportPanic(p)
-		}
-	}()
+	defer ch.guard()
 	var err error
 	if reason != 0 {
 		err = newError(int(reason), "the channel ended")
@@ -396,10 +388,6 @@ func goChanWritable(cc *C.roam_conn, id C.uint64_t, tok C.uintptr_t) {
 	if ch == nil {
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			ch.r.reportPanic(p)
-		}
-	}()
+	defer ch.guard()
 	ch.writable()
 }

@@ -33,13 +33,14 @@ type chanCore struct {
 	used     bool
 	attached bool
 
-	mu      sync.Mutex
-	items   []any
-	ended   bool
-	endErr  error // nil: closed by the sender
-	endMD   Metadata
-	notify  chan struct{}
-	forEach func(any)
+	mu        sync.Mutex
+	items     []any  // received, not yet consumed: at most credit of them (see takeOverCredit)
+	ungranted uint32 // consumed since the last roam_channel_grant
+	ended     bool
+	endErr    error // nil: closed by the sender
+	endMD     Metadata
+	notify    chan struct{}
+	forEach   func(any)
 
 	// sending side, loop goroutine only
 	pending    []*sendReq
@@ -53,6 +54,9 @@ type sendReq struct {
 }
 
 func newCore(elem reflect.Type, credit uint32) *chanCore {
+	if credit == 0 {
+		credit = DefaultCredit // libroam's reading of 0 (ROAM_DEFAULT_CHANNEL_CREDIT)
+	}
 	return &chanCore{elem: elem, credit: credit, attachedCh: make(chan struct{}), notify: make(chan struct{}, 1)}
 }
 
@@ -81,7 +85,7 @@ func (ch *chanCore) open(c *Conn) error {
 		return errorOf(rc, "roam_conn_channel_open")
 	}
 	ch.id = uint64(id)
-	return nil
+	return ch.takeOverCredit()
 }
 
 // bind takes up a channel id of a served request (loop goroutine).
@@ -94,8 +98,66 @@ func (ch *chanCore) bind(c *Conn, id uint64) error {
 		delete(ch.r.toks, ch.tok)
 		return errorOf(rc, "roam_conn_channel_bind")
 	}
+	if err := ch.takeOverCredit(); err != nil {
+		return err
+	}
 	ch.markAttached()
 	return nil
+}
+
+// takeOverCredit makes a receiving channel's credit manual (loop
+// goroutine, right after open or bind). libroam's automatic credit is
+// granted as items are delivered, so a receiver slower than its sender
+// would buffer without limit here; instead credit goes back only as the
+// application consumes items (Recv, ForEach), and at most credit items
+// ever wait in items. (Items of a bound channel that arrived before the
+// bind were credited on arrival by libroam, as manual mode cannot be set
+// on an id not bound yet: that lets at most one credit more through, once.)
+// On failure the channel is reset and forgotten, like a failed open.
+func (ch *chanCore) takeOverCredit() error {
+	if ch.dir != C.ROAM_CHANNEL_RECEIVE {
+		return nil
+	}
+	if rc := C.roam_channel_set_manual_credit(ch.conn.c, C.uint64_t(ch.id), 1); rc != 0 {
+		err := errorOf(rc, "roam_channel_set_manual_credit")
+		C.roam_channel_reset(ch.conn.c, C.uint64_t(ch.id), nil)
+		delete(ch.r.toks, ch.tok)
+		return err
+	}
+	return nil
+}
+
+// consumed counts n items handed to the application and grants their
+// credit back in batches of half the credit (as libroam's automatic mode
+// does), so a steady stream costs one grant message per credit/2 items.
+func (ch *chanCore) consumed(n uint32) {
+	ch.mu.Lock()
+	ch.ungranted += n
+	batch := ch.ungranted
+	if batch < ch.grantBatch() || ch.ended {
+		ch.mu.Unlock()
+		return
+	}
+	ch.ungranted = 0
+	ch.mu.Unlock()
+	grant := func() {
+		if ch.conn.c != nil {
+			// ROAM_ENOTFOUND once the channel ended meanwhile: nothing to give back.
+			C.roam_channel_grant(ch.conn.c, C.uint64_t(ch.id), C.uint32_t(batch))
+		}
+	}
+	if ch.r.onLoop() {
+		grant()
+		return
+	}
+	_ = ch.r.post(grant) // fails only once the runtime is closed, and the channel with it
+}
+
+func (ch *chanCore) grantBatch() uint32 {
+	if ch.credit < 2 {
+		return 1
+	}
+	return ch.credit / 2
 }
 
 func (ch *chanCore) signal() {
@@ -130,6 +192,7 @@ func (ch *chanCore) item(p unsafe.Pointer, n int) {
 			}()
 			fe(v)
 		}()
+		ch.consumed(1)
 	}
 	ch.signal()
 }
@@ -293,6 +356,7 @@ func (ch *chanCore) recv(ctx context.Context) (any, error) {
 			ch.items[0] = nil
 			ch.items = ch.items[1:]
 			ch.mu.Unlock()
+			ch.consumed(1)
 			return v, nil
 		}
 		if ch.ended {
@@ -321,8 +385,11 @@ type Tx[T any] struct{ core *chanCore }
 type Rx[T any] struct{ core *chanCore }
 
 // NewChannel makes the two ends of one channel: pass one in a call, keep
-// the other. Items received are buffered (credit is granted as they
-// arrive); sending waits for credit.
+// the other. At most the channel's credit of received items wait for
+// Recv: credit goes back to the sender as they are consumed, so a slow
+// reader slows its sender down: receive on another goroutine while the
+// call runs when its server sends more than the credit before answering.
+// Sending waits for credit.
 func NewChannel[T any]() (Tx[T], Rx[T]) { return NewChannelCredit[T](DefaultCredit) }
 
 // NewChannelCredit is NewChannel with an initial credit (the N of Tx<T, N>).
@@ -374,6 +441,9 @@ func (r Rx[T]) ForEach(fn func(T)) {
 	c.mu.Unlock()
 	for _, v := range items {
 		fn(v.(T))
+	}
+	if len(items) > 0 {
+		c.consumed(uint32(len(items)))
 	}
 }
 

@@ -17,6 +17,36 @@ static inline roam_postcard_reader *roamgo_reader_new(const uint8_t *data, size_
   if (r != NULL && roam_postcard_reader_init(r, sizeof *r, data, len) != 0) { free(r); return NULL; }
   return r;
 }
+
+// One writer and one reader per numeric family (integers, floats), the
+// width chosen by the signature code (ROAM_SIG_I8...) and the value carried
+// in the widest type of the family (a u64 as the same 64 bits in an
+// int64); ROAM_EINVAL for a code outside the family.
+#define ROAMGO_WRITE(SIG, kind, ctype) case ROAM_SIG_##SIG: return roam_postcard_write_##kind(w, (ctype)v);
+#define ROAMGO_READ(SIG, kind, ctype) \
+  case ROAM_SIG_##SIG: { ctype o = 0; int rc = roam_postcard_read_##kind(r, &o); *out = o; return rc; }
+static inline int roamgo_write_int(roam_postcard_writer *w, int sig, int64_t v) {
+  switch (sig) {
+    ROAMGO_WRITE(I8, i8, int8_t) ROAMGO_WRITE(I16, i16, int16_t) ROAMGO_WRITE(I32, i32, int32_t) ROAMGO_WRITE(I64, i64, int64_t)
+    ROAMGO_WRITE(U8, u8, uint8_t) ROAMGO_WRITE(U16, u16, uint16_t) ROAMGO_WRITE(U32, u32, uint32_t) ROAMGO_WRITE(U64, u64, uint64_t)
+  }
+  return ROAM_EINVAL;
+}
+static inline int roamgo_read_int(roam_postcard_reader *r, int sig, int64_t *out) {
+  switch (sig) {
+    ROAMGO_READ(I8, i8, int8_t) ROAMGO_READ(I16, i16, int16_t) ROAMGO_READ(I32, i32, int32_t) ROAMGO_READ(I64, i64, int64_t)
+    ROAMGO_READ(U8, u8, uint8_t) ROAMGO_READ(U16, u16, uint16_t) ROAMGO_READ(U32, u32, uint32_t) ROAMGO_READ(U64, u64, uint64_t)
+  }
+  return ROAM_EINVAL;
+}
+static inline int roamgo_write_float(roam_postcard_writer *w, int sig, double v) {
+  switch (sig) { ROAMGO_WRITE(F32, f32, float) ROAMGO_WRITE(F64, f64, double) }
+  return ROAM_EINVAL;
+}
+static inline int roamgo_read_float(roam_postcard_reader *r, int sig, double *out) {
+  switch (sig) { ROAMGO_READ(F32, f32, float) ROAMGO_READ(F64, f64, double) }
+  return ROAM_EINVAL;
+}
 */
 import "C"
 
@@ -161,8 +191,58 @@ func Unmarshal(data []byte, ptr any) error {
 type encFn func(w *writer, v reflect.Value) error
 type decFn func(r *reader, v reflect.Value) error
 
+// The numeric kinds, each with its signature code: a C helper per family
+// (roamgo_write_int and the others above) picks the width from it, so
+// every width shares one encoder and one decoder here.
+var (
+	intSigs = map[reflect.Kind]int{
+		reflect.Int8: C.ROAM_SIG_I8, reflect.Int16: C.ROAM_SIG_I16, reflect.Int32: C.ROAM_SIG_I32, reflect.Int64: C.ROAM_SIG_I64, reflect.Int: C.ROAM_SIG_I64,
+		reflect.Uint8: C.ROAM_SIG_U8, reflect.Uint16: C.ROAM_SIG_U16, reflect.Uint32: C.ROAM_SIG_U32, reflect.Uint64: C.ROAM_SIG_U64, reflect.Uint: C.ROAM_SIG_U64, reflect.Uintptr: C.ROAM_SIG_U64,
+	}
+	floatSigs = map[reflect.Kind]int{reflect.Float32: C.ROAM_SIG_F32, reflect.Float64: C.ROAM_SIG_F64}
+)
+
 func primitiveCodec(t reflect.Type) (encFn, decFn, int, bool) {
-	switch t.Kind() {
+	k := t.Kind()
+	if sig, ok := intSigs[k]; ok {
+		// Unsigned values cross as the same 64 bits in an int64.
+		signed := k >= reflect.Int && k <= reflect.Int64
+		return func(w *writer, v reflect.Value) error {
+				var bits int64
+				if signed {
+					bits = v.Int()
+				} else {
+					bits = int64(v.Uint())
+				}
+				return rc2err(C.roamgo_write_int(w.w, C.int(sig), C.int64_t(bits)))
+			}, func(r *reader, v reflect.Value) error {
+				var o C.int64_t
+				if rc := C.roamgo_read_int(r.r, C.int(sig), &o); rc != 0 {
+					return rc2err(rc)
+				}
+				// An i64 or u64 may not fit a 32-bit int or uint.
+				if signed && !v.OverflowInt(int64(o)) {
+					v.SetInt(int64(o))
+					return nil
+				}
+				if !signed && !v.OverflowUint(uint64(o)) {
+					v.SetUint(uint64(o))
+					return nil
+				}
+				return newError(ERANGE, "integer out of range")
+			}, sig, true
+	}
+	if sig, ok := floatSigs[k]; ok {
+		return func(w *writer, v reflect.Value) error {
+				return rc2err(C.roamgo_write_float(w.w, C.int(sig), C.double(v.Float())))
+			}, func(r *reader, v reflect.Value) error {
+				var o C.double
+				rc := C.roamgo_read_float(r.r, C.int(sig), &o)
+				v.SetFloat(float64(o))
+				return rc2err(rc)
+			}, sig, true
+	}
+	switch k {
 	case reflect.Bool:
 		return func(w *writer, v reflect.Value) error {
 				b := 0
@@ -176,112 +256,6 @@ func primitiveCodec(t reflect.Type) (encFn, decFn, int, bool) {
 				v.SetBool(o != 0)
 				return rc2err(rc)
 			}, C.ROAM_SIG_BOOL, true
-	case reflect.Int8:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_i8(w.w, C.int8_t(v.Int())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.int8_t
-				rc := C.roam_postcard_read_i8(r.r, &o)
-				v.SetInt(int64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_I8, true
-	case reflect.Int16:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_i16(w.w, C.int16_t(v.Int())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.int16_t
-				rc := C.roam_postcard_read_i16(r.r, &o)
-				v.SetInt(int64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_I16, true
-	case reflect.Int32:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_i32(w.w, C.int32_t(v.Int())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.int32_t
-				rc := C.roam_postcard_read_i32(r.r, &o)
-				v.SetInt(int64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_I32, true
-	case reflect.Int64, reflect.Int:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_i64(w.w, C.int64_t(v.Int())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.int64_t
-				rc := C.roam_postcard_read_i64(r.r, &o)
-				if v.OverflowInt(int64(o)) {
-					return newError(ERANGE, "integer out of range")
-				}
-				v.SetInt(int64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_I64, true
-	case reflect.Uint8:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_u8(w.w, C.uint8_t(v.Uint())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.uint8_t
-				rc := C.roam_postcard_read_u8(r.r, &o)
-				v.SetUint(uint64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_U8, true
-	case reflect.Uint16:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_u16(w.w, C.uint16_t(v.Uint())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.uint16_t
-				rc := C.roam_postcard_read_u16(r.r, &o)
-				v.SetUint(uint64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_U16, true
-	case reflect.Uint32:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_u32(w.w, C.uint32_t(v.Uint())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.uint32_t
-				rc := C.roam_postcard_read_u32(r.r, &o)
-				v.SetUint(uint64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_U32, true
-	case reflect.Uint64, reflect.Uint, reflect.Uintptr:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_u64(w.w, C.uint64_t(v.Uint())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.uint64_t
-				rc := C.roam_postcard_read_u64(r.r, &o)
-				if v.OverflowUint(uint64(o)) {
-					return newError(ERANGE, "integer out of range")
-				}
-				v.SetUint(uint64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_U64, true
-	case reflect.Float32:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_f32(w.w, C.float(v.Float())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.float
-				rc := C.roam_postcard_read_f32(r.r, &o)
-				v.SetFloat(float64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_F32, true
-	case reflect.Float64:
-		return func(w *writer, v reflect.Value) error {
-				return rc2err(C.roam_postcard_write_f64(w.w, C.double(v.Float())))
-			},
-			func(r *reader, v reflect.Value) error {
-				var o C.double
-				rc := C.roam_postcard_read_f64(r.r, &o)
-				v.SetFloat(float64(o))
-				return rc2err(rc)
-			}, C.ROAM_SIG_F64, true
 	case reflect.String:
 		return func(w *writer, v reflect.Value) error { return rc2err(C.roamgo_write_gostr(w.w, v.String())) },
 			func(r *reader, v reflect.Value) error {

@@ -1,6 +1,7 @@
 package roam_test
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -40,19 +41,21 @@ func TestCodecRoundTrip(t *testing.T) {
 	in := everything{-8, -16, -32, -64, 8, 16, 32, 64, 1.5, -2.25, true, "héllo", []byte{0, 255}, []int32{1, -1},
 		[3]uint16{1, 300, 65535}, map[string]int64{"a": 1}, &s, roam.Some(testbed.Point{X: 1, Y: -2}), roam.None[int32](),
 		roam.Tuple3[bool, string, uint8]{A: true, B: "t", C: 9}, testbed.Blue, testbed.Rect{Width: 1, Height: 2}, testbed.Number(-5), 0}
-	b, err := roam.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out everything
-	if err := roam.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
+	out, _ := roundTrip(t, in)
 	if !reflect.DeepEqual(in, out) {
 		t.Fatalf("round trip:\n%#v\n%#v", in, out)
 	}
+	// The ends of every integer range (a u64 crosses to C in an int64's bits).
+	signedEnds := roam.Tuple4[int8, int16, int32, int64]{A: math.MinInt8, B: math.MaxInt16, C: math.MinInt32, D: math.MinInt64}
+	unsignedEnds := roam.Tuple4[uint8, uint16, uint32, uint]{A: math.MaxUint8, B: math.MaxUint16, C: math.MaxUint32, D: math.MaxUint}
+	if got, _ := roundTrip(t, signedEnds); got != signedEnds {
+		t.Errorf("signed range ends: %+v", got)
+	}
+	if got, _ := roundTrip(t, unsignedEnds); got != unsignedEnds {
+		t.Errorf("unsigned range ends: %+v", got)
+	}
 	// Bytes as postcard has them.
-	b, _ = roam.Marshal(testbed.Point{X: -1, Y: 64})
+	b, _ := roam.Marshal(testbed.Point{X: -1, Y: 64})
 	if string(b) != "\x01\x80\x01" {
 		t.Fatalf("Point{-1, 64} = % x", b)
 	}

@@ -3,6 +3,7 @@ package roam
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -105,4 +106,110 @@ func TestErrorsCarryCodeNameAndDetail(t *testing.T) {
 		t.Fatal("OnEnd did not run")
 	}
 	s.Close()
+}
+
+// flowLab streams items both ways; its handlers are the fast and the slow
+// side of TestSlowReaderBoundsWhatWaits.
+type flowLab struct {
+	Generate func(ctx context.Context, count uint32, output Tx[int32]) error
+	Sum      func(ctx context.Context, numbers Rx[int32]) (int64, error)
+}
+
+// buffered is how many received items wait in Go for the application.
+func (ch *chanCore) buffered() int {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return len(ch.items)
+}
+
+// readSlowly receives count items in order from rx, pausing before each so a
+// fast sender has every chance to overfill, and fails if more than credit
+// items ever wait in Go.
+func readSlowly(t *testing.T, rx Rx[int32], count, credit int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 0; i < count; i++ {
+		if i%8 == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		if n := rx.core.buffered(); n > credit {
+			t.Errorf("%d items buffered with credit %d (before item %d)", n, credit, i)
+			return
+		}
+		v, err := rx.Recv(ctx)
+		if err != nil || v != int32(i) {
+			t.Errorf("item %d: %d, %v", i, v, err)
+			return
+		}
+	}
+	if _, err := rx.Recv(ctx); err != io.EOF {
+		t.Errorf("after %d items: %v, want io.EOF", count, err)
+	}
+}
+
+// A slow reader of a fast sender holds at most the channel's credit of
+// items (credit goes back only as items are consumed), on the calling side
+// (an opened channel) and on the serving side (a bound one).
+func TestSlowReaderBoundsWhatWaits(t *testing.T) {
+	// A served Tx/Rx has DefaultCredit (the N of Tx<T> in the declaration), so
+	// the caller's ends have it too.
+	const count, credit = 400, DefaultCredit
+	svc := MustService[flowLab]("FlowLab")
+	impl := &flowLab{
+		Generate: func(ctx context.Context, count uint32, output Tx[int32]) error {
+			for i := int32(0); i < int32(count); i++ {
+				if err := output.Send(ctx, i); err != nil {
+					return err
+				}
+			}
+			return output.Close()
+		},
+		Sum: func(ctx context.Context, numbers Rx[int32]) (int64, error) {
+			readSlowly(t, numbers, count, credit)
+			return count * (count - 1) / 2, nil
+		},
+	}
+	rt, err := NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	l, err := Listen("tcp://127.0.0.1:0", WithRuntime(rt), WithHandler(svc.Handler(impl)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s, err := Connect(ctx, l.Addr(), WithRuntime(rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	client := svc.Client(s.Root())
+
+	tx, rx := NewChannel[int32]()
+	generated := make(chan error, 1)
+	go func() { generated <- client.Generate(ctx, count, tx) }()
+	readSlowly(t, rx, count, credit)
+	if err := <-generated; err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+
+	tx, rx = NewChannel[int32]()
+	summed := make(chan error, 1)
+	go func() {
+		_, err := client.Sum(ctx, rx)
+		summed <- err
+	}()
+	for i := int32(0); i < count; i++ {
+		if err := tx.Send(ctx, i); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if err := tx.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-summed; err != nil {
+		t.Fatalf("sum: %v", err)
+	}
 }

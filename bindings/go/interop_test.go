@@ -1,12 +1,10 @@
 package roam_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,20 +14,10 @@ import (
 )
 
 func TestTestbedMethodIDsMatchRust(t *testing.T) {
-	out, err := exec.Command(peerPath(t), "method-ids-testbed").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]uint64{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 3 && f[0] == "METHOD" && strings.HasPrefix(f[1], "Testbed.") {
-			id, err := strconv.ParseUint(strings.TrimPrefix(f[2], "0x"), 16, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want[strings.TrimPrefix(f[1], "Testbed.")] = id
+	for name, id := range rustMethodIDs(t) {
+		if strings.HasPrefix(name, "Testbed.") {
+			want[strings.TrimPrefix(name, "Testbed.")] = id
 		}
 	}
 	if len(want) != 16 || len(testbed.Service.Methods) != 16 {
@@ -41,7 +29,7 @@ func TestTestbedMethodIDsMatchRust(t *testing.T) {
 		}
 	}
 	// The Interop echo (what roamcat serves and the bench calls).
-	out, err = exec.Command(peerPath(t), "method-ids").Output()
+	out, err := exec.Command(peerPath(t), "method-ids").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +55,7 @@ func TestTestbedClientAgainstRustServer(t *testing.T) {
 		}
 	})
 	if failed != 0 {
-		t.Fatalf("%d methods failed", failed)
+		t.Fatalf("%d methods failed\n%s", failed, p.Output())
 	}
 
 	// User errors: values of the method's E, matched with errors.Is/As.
@@ -117,11 +105,11 @@ func TestTestbedClientAgainstRustServer(t *testing.T) {
 		t.Fatalf("echo after cancel: %q %v", got, err)
 	}
 	s.Close()
-	if code := p.wait(10 * time.Second); code != 0 {
-		t.Fatalf("peer exit %d:\n%s", code, p.output())
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("peer exit %d:\n%s", code, p.Output())
 	}
-	if !strings.Contains(p.output(), "RESULT ok") {
-		t.Fatalf("peer:\n%s", p.output())
+	if !strings.Contains(p.Stdout(), "RESULT ok") {
+		t.Fatalf("peer:\n%s", p.Output())
 	}
 }
 
@@ -137,16 +125,16 @@ func TestTestbedServerAgainstRustCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := startPeer(t, "call-testbed", peerAddr(l.Addr()))
-	if code := p.wait(60 * time.Second); code != 0 {
-		t.Fatalf("call-testbed exit %d:\n%s", code, p.output())
+	if code := p.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("call-testbed exit %d:\n%s", code, p.Output())
 	}
-	out := p.output()
+	out := p.Stdout()
 	for _, m := range testbed.Service.Methods {
 		if !strings.Contains(out, "\nok "+m.Name+"\n") {
 			t.Errorf("no `ok %s`", m.Name)
 		}
 	}
 	if !strings.HasSuffix(strings.TrimSpace(out), "RESULT ok") {
-		t.Fatalf("call-testbed:\n%s", out)
+		t.Fatalf("call-testbed:\n%s", p.Output())
 	}
 }

@@ -110,6 +110,21 @@ func ms(d time.Duration) C.uint32_t {
 	return C.uint32_t(v)
 }
 
+// withC runs fn on the runtime's goroutine with the C forms of the options
+// and of address (for roam_connect and roam_listen), freed after it.
+func (cfg *config) withC(address string, fn func(o *C.roam_options, addr *C.char) error) error {
+	return cfg.rt.do(func() error {
+		o, err := cfg.options()
+		if err != nil {
+			return err
+		}
+		defer C.roam_options_free(o)
+		ca := C.CString(address)
+		defer C.free(unsafe.Pointer(ca))
+		return fn(o, ca)
+	})
+}
+
 func (cfg *config) options() (*C.roam_options, error) {
 	var o *C.roam_options
 	if rc := C.roam_options_new(&o); rc != 0 {
@@ -179,14 +194,7 @@ func Connect(ctx context.Context, address string, opts ...SessionOption) (*Sessi
 		return nil, err
 	}
 	s := newSession(cfg)
-	err = cfg.rt.do(func() error {
-		o, err := cfg.options()
-		if err != nil {
-			return err
-		}
-		defer C.roam_options_free(o)
-		ca := C.CString(address)
-		defer C.free(unsafe.Pointer(ca))
+	err = cfg.withC(address, func(o *C.roam_options, ca *C.char) error {
 		if rc := C.roamgo_connect(cfg.rt.rt, ca, o, cfg.rt.cbs, C.uintptr_t(s.h), &s.s); rc != 0 {
 			return errorOf(rc, "connect "+address)
 		}
@@ -457,14 +465,7 @@ func Listen(address string, opts ...SessionOption) (*Listener, error) {
 	}
 	l := &Listener{r: cfg.rt, cfg: cfg, accepted: make(chan *Session, 1024), closed: make(chan struct{})}
 	l.h = cgo.NewHandle(l)
-	err = cfg.rt.do(func() error {
-		o, err := cfg.options()
-		if err != nil {
-			return err
-		}
-		defer C.roam_options_free(o)
-		ca := C.CString(address)
-		defer C.free(unsafe.Pointer(ca))
+	err = cfg.withC(address, func(o *C.roam_options, ca *C.char) error {
 		if rc := C.roamgo_listen(cfg.rt.rt, ca, o, cfg.rt.cbs, C.uintptr_t(l.h), &l.l); rc != 0 {
 			return errorOf(rc, "listen "+address)
 		}

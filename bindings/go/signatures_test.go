@@ -1,11 +1,7 @@
 package roam_test
 
 import (
-	"bufio"
 	"context"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 
 	roam "github.com/libroam/roam-go"
@@ -98,19 +94,7 @@ func TestSignatureLabIDsMatchRust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(peerPath(t), "method-ids-testbed").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]uint64{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 3 && f[0] == "METHOD" {
-			id, _ := strconv.ParseUint(strings.TrimPrefix(f[2], "0x"), 16, 64)
-			want[f[1]] = id
-		}
-	}
+	want := rustMethodIDs(t)
 	n := 0
 	for _, m := range lab.Methods {
 		n++
@@ -147,14 +131,7 @@ func TestRecursiveAndWideValuesRoundTrip(t *testing.T) {
 		C: '🦀', U: roam.U128{Hi: 1, Lo: 2}, I: roam.I128{Hi: -1, Lo: ^uint64(0)},
 		S: set[string]{"x": {}, "y": {}}, P: Pair{A: 3, B: "p"}, Opt: &pf,
 	}
-	b, err := roam.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out wide
-	if err := roam.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
+	out, b := roundTrip(t, in)
 	b2, err := roam.Marshal(out)
 	if err != nil || string(b) != string(b2) {
 		t.Fatalf("round trip differs: % x / % x (%v)", b, b2, err)

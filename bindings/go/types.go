@@ -394,16 +394,10 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) (*typeInfo, 
 			return nil
 		}
 		ti.sig = func(b *sigBuilder) error {
-			var rc C.int
 			if isTx {
-				rc = C.roam_sig_tx(b.b)
-			} else {
-				rc = C.roam_sig_rx(b.b)
+				return b.node(C.roam_sig_tx(b.b), elem)
 			}
-			if err := b.rc(rc); err != nil {
-				return err
-			}
-			return elem.sig(b)
+			return b.node(C.roam_sig_rx(b.b), elem)
 		}
 		return ti, nil
 	}
@@ -420,16 +414,10 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) (*typeInfo, 
 			return nil, err
 		}
 		ti.enc = func(w *writer, v reflect.Value) error {
-			n := v.Len()
-			if err := writeLen(w, n); err != nil {
+			if err := writeLen(w, v.Len()); err != nil {
 				return err
 			}
-			for i := 0; i < n; i++ {
-				if err := el.enc(w, v.Index(i)); err != nil {
-					return err
-				}
-			}
-			return nil
+			return encodeElems(w, el, v)
 		}
 		ti.dec = func(r *reader, v reflect.Value) error {
 			n, err := readLen(r, el.minSize)
@@ -437,20 +425,13 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) (*typeInfo, 
 				return err
 			}
 			s := reflect.MakeSlice(t, n, n)
-			for i := 0; i < n; i++ {
-				if err := el.dec(r, s.Index(i)); err != nil {
-					return err
-				}
+			if err := decodeElems(r, el, s); err != nil {
+				return err
 			}
 			v.Set(s)
 			return nil
 		}
-		ti.sig = func(b *sigBuilder) error {
-			if err := b.rc(C.roam_sig_list(b.b)); err != nil {
-				return err
-			}
-			return el.sig(b)
-		}
+		ti.sig = func(b *sigBuilder) error { return b.node(C.roam_sig_list(b.b), el) }
 		return ti, nil
 	case reflect.Array:
 		el, err := buildInfo(t.Elem(), building)
@@ -459,124 +440,28 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) (*typeInfo, 
 		}
 		n := t.Len()
 		ti.minSize = n * el.minSize
-		ti.enc = func(w *writer, v reflect.Value) error {
-			for i := 0; i < n; i++ {
-				if err := el.enc(w, v.Index(i)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		ti.dec = func(r *reader, v reflect.Value) error {
-			for i := 0; i < n; i++ {
-				if err := el.dec(r, v.Index(i)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		ti.sig = func(b *sigBuilder) error {
-			if err := b.rc(C.roam_sig_array(b.b, C.uint64_t(n))); err != nil {
-				return err
-			}
-			return el.sig(b)
-		}
+		ti.enc = func(w *writer, v reflect.Value) error { return encodeElems(w, el, v) }
+		ti.dec = func(r *reader, v reflect.Value) error { return decodeElems(r, el, v) }
+		ti.sig = func(b *sigBuilder) error { return b.node(C.roam_sig_array(b.b, C.uint64_t(n)), el) }
 		return ti, nil
 	case reflect.Map:
 		kt, err := buildInfo(t.Key(), building)
 		if err != nil {
 			return nil, err
 		}
-		if t.Elem() == unitType { // map[K]struct{}: a set
-			ti.enc = func(w *writer, v reflect.Value) error {
-				if err := writeLen(w, v.Len()); err != nil {
-					return err
-				}
-				keys, err := sortedKeys(kt, v)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if err := kt.enc(w, k); err != nil {
-						return err
-					}
-				}
-				return nil
+		var vt *typeInfo // nil for map[K]struct{}, a set: its entries are keys alone
+		if t.Elem() != unitType {
+			if vt, err = buildInfo(t.Elem(), building); err != nil {
+				return nil, err
 			}
-			ti.dec = func(r *reader, v reflect.Value) error {
-				n, err := readLen(r, kt.minSize)
-				if err != nil {
-					return err
-				}
-				m := reflect.MakeMapWithSize(t, n)
-				for i := 0; i < n; i++ {
-					k := reflect.New(t.Key()).Elem()
-					if err := kt.dec(r, k); err != nil {
-						return err
-					}
-					m.SetMapIndex(k, reflect.Zero(unitType))
-				}
-				v.Set(m)
-				return nil
-			}
-			ti.sig = func(b *sigBuilder) error {
-				if err := b.rc(C.roam_sig_set(b.b)); err != nil {
-					return err
-				}
-				return kt.sig(b)
-			}
-			return ti, nil
 		}
-		vt, err := buildInfo(t.Elem(), building)
-		if err != nil {
-			return nil, err
-		}
-		ti.enc = func(w *writer, v reflect.Value) error {
-			if err := writeLen(w, v.Len()); err != nil {
-				return err
-			}
-			keys, err := sortedKeys(kt, v)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				if err := kt.enc(w, k); err != nil {
-					return err
-				}
-				if err := vt.enc(w, v.MapIndex(k)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		ti.dec = func(r *reader, v reflect.Value) error {
-			n, err := readLen(r, kt.minSize+vt.minSize)
-			if err != nil {
-				return err
-			}
-			m := reflect.MakeMapWithSize(t, n)
-			for i := 0; i < n; i++ {
-				k := reflect.New(t.Key()).Elem()
-				e := reflect.New(t.Elem()).Elem()
-				if err := kt.dec(r, k); err != nil {
-					return err
-				}
-				if err := vt.dec(r, e); err != nil {
-					return err
-				}
-				m.SetMapIndex(k, e)
-			}
-			v.Set(m)
-			return nil
-		}
+		ti.enc = func(w *writer, v reflect.Value) error { return encodeMap(w, kt, vt, v) }
+		ti.dec = func(r *reader, v reflect.Value) error { return decodeMap(r, kt, vt, v) }
 		ti.sig = func(b *sigBuilder) error {
-			if err := b.rc(C.roam_sig_map(b.b)); err != nil {
-				return err
+			if vt == nil {
+				return b.node(C.roam_sig_set(b.b), kt)
 			}
-			if err := kt.sig(b); err != nil {
-				return err
-			}
-			return vt.sig(b)
+			return b.node(C.roam_sig_map(b.b), kt, vt)
 		}
 		return ti, nil
 	case reflect.Pointer:
@@ -603,12 +488,7 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) (*typeInfo, 
 			v.Set(p)
 			return nil
 		}
-		ti.sig = func(b *sigBuilder) error {
-			if err := b.rc(C.roam_sig_option(b.b)); err != nil {
-				return err
-			}
-			return el.sig(b)
-		}
+		ti.sig = func(b *sigBuilder) error { return b.node(C.roam_sig_option(b.b), el) }
 		return ti, nil
 	case reflect.Struct:
 		return structInfo(ti, building)
@@ -639,12 +519,7 @@ func structInfo(ti *typeInfo, building map[reflect.Type]*typeInfo) (*typeInfo, e
 			v.Field(1).SetBool(true)
 			return el.dec(r, v.Field(0))
 		}
-		ti.sig = func(b *sigBuilder) error {
-			if err := b.rc(C.roam_sig_option(b.b)); err != nil {
-				return err
-			}
-			return el.sig(b)
-		}
+		ti.sig = func(b *sigBuilder) error { return b.node(C.roam_sig_option(b.b), el) }
 		return ti, nil
 	}
 	fields, tuple, err := structFields(t, building)
@@ -849,6 +724,20 @@ func (b *sigBuilder) str(s string) *C.char {
 
 func (b *sigBuilder) rc(rc C.int) error { return errorOf(rc, "signature") }
 
+// node completes a container whose opening call (roam_sig_list(b.b)...)
+// returned rc: its element types follow it, in order.
+func (b *sigBuilder) node(rc C.int, elems ...*typeInfo) error {
+	if err := b.rc(rc); err != nil {
+		return err
+	}
+	for _, el := range elems {
+		if err := el.sig(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // named describes a named type, or refers back to it when it is being
 // described already (a recursive type).
 func (b *sigBuilder) named(t reflect.Type, name string, body func() error) error {
@@ -945,4 +834,78 @@ func sortedKeys(kt *typeInfo, m reflect.Value) ([]reflect.Value, error) {
 		keys[i] = e.key
 	}
 	return keys, nil
+}
+
+// encodeElems writes every element of a slice or array (its length, if
+// any, is written before).
+func encodeElems(w *writer, el *typeInfo, v reflect.Value) error {
+	for i, n := 0, v.Len(); i < n; i++ {
+		if err := el.enc(w, v.Index(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeElems fills every element of a slice or array made to its length.
+func decodeElems(r *reader, el *typeInfo, v reflect.Value) error {
+	for i, n := 0, v.Len(); i < n; i++ {
+		if err := el.dec(r, v.Index(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeMap writes a map (vt nil: a set, keys only) with its keys in sorted
+// order, so equal maps encode to equal bytes.
+func encodeMap(w *writer, kt, vt *typeInfo, v reflect.Value) error {
+	if err := writeLen(w, v.Len()); err != nil {
+		return err
+	}
+	keys, err := sortedKeys(kt, v)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := kt.enc(w, k); err != nil {
+			return err
+		}
+		if vt == nil {
+			continue
+		}
+		if err := vt.enc(w, v.MapIndex(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeMap reads a map (vt nil: a set, every value struct{}{}).
+func decodeMap(r *reader, kt, vt *typeInfo, v reflect.Value) error {
+	t := v.Type()
+	entrySize := kt.minSize
+	if vt != nil {
+		entrySize += vt.minSize
+	}
+	n, err := readLen(r, entrySize)
+	if err != nil {
+		return err
+	}
+	m := reflect.MakeMapWithSize(t, n)
+	for i := 0; i < n; i++ {
+		k := reflect.New(t.Key()).Elem()
+		if err := kt.dec(r, k); err != nil {
+			return err
+		}
+		e := reflect.New(t.Elem()).Elem() // struct{}{} for a set
+		if vt != nil {
+			if err := vt.dec(r, e); err != nil {
+				return err
+			}
+		}
+		m.SetMapIndex(k, e)
+	}
+	v.Set(m)
+	return nil
 }

@@ -31,7 +31,7 @@ func TestVirtualOpenAcceptReject(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p.expect("OPEN_REJECTED", 10*time.Second)
+	p.Expect("OPEN_REJECTED", 10*time.Second)
 	if atomic.LoadInt32(&accepted) != 1 || atomic.LoadInt32(&rejected) != 1 {
 		t.Fatalf("accepted %d, rejected %d", accepted, rejected)
 	}
@@ -50,11 +50,11 @@ func TestVirtualOpenAcceptReject(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(10 * time.Second); code != 0 {
-		t.Fatalf("peer exit %d:\n%s", code, p.output())
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("peer exit %d:\n%s", code, p.Output())
 	}
-	if !strings.Contains(p.output(), "OPEN_ACCEPTED") || !strings.Contains(p.output(), "md=reason:s:policy:0") {
-		t.Fatalf("peer:\n%s", p.output())
+	if !strings.Contains(p.Stdout(), "OPEN_ACCEPTED") || !strings.Contains(p.Stdout(), "md=reason:s:policy:0") {
+		t.Fatalf("peer:\n%s", p.Output())
 	}
 }
 
@@ -91,7 +91,7 @@ func TestVirtualClose(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no first open")
 	}
-	p.expect("CLOSED_BY_PEER", 10*time.Second)
+	p.Expect("CLOSED_BY_PEER", 10*time.Second)
 	select {
 	case info := <-closedRemote:
 		if info.Metadata.String("bye") != "rust" {
@@ -101,8 +101,8 @@ func TestVirtualClose(t *testing.T) {
 		t.Fatal("the peer's close was not seen")
 	}
 	s.Close()
-	if code := p.wait(10 * time.Second); code != 0 {
-		t.Fatalf("peer exit %d:\n%s", code, p.output())
+	if code := p.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("peer exit %d:\n%s", code, p.Output())
 	}
 }
 
@@ -119,7 +119,7 @@ func TestKeepaliveTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p.expect("HANDSHAKE ok", 5*time.Second)
+	p.Expect("HANDSHAKE ok", 5*time.Second)
 	// It survives while the peer answers.
 	time.Sleep(400 * time.Millisecond)
 	select {
@@ -127,13 +127,10 @@ func TestKeepaliveTimeout(t *testing.T) {
 		t.Fatalf("ended while the peer was alive: %v", s.Err())
 	default:
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		_ = p.cmd.Process.Kill()
-	}()
+	// (the cleanup continues and kills it)
 	select {
 	case <-fired:
 	case <-time.After(5 * time.Second):

@@ -73,10 +73,10 @@ int ChannelTable::send_item(uint64_t id, wire::ByteView item) {
   if (c.queue.empty() && c.credit > 0) {
     // Nothing waits and the receiver has room: straight out, no copy.
     void *token = c.token;
+    uint64_t removals = removals_;
     int rc = send_now(id, item);
     // The send may have ended the session, and this channel with it.
-    it = channels_.find(id);
-    if (it == channels_.end() || it->second.token != token) return ROAM_OK;
+    if (!still_there(it, id, token, removals)) return ROAM_OK;
     if (rc == ROAM_EAGAIN) {
       // The session is congested: the item waits (flush() sends it).
       it->second.queue.push(item);
@@ -104,17 +104,17 @@ int ChannelTable::send_now(uint64_t id, wire::ByteView item) {
 // Sends queued items while there is credit and the session takes them; a
 // pending close goes out once the queue is empty.
 void ChannelTable::pump(uint64_t id) {
+  auto it = channels_.find(id);
+  if (it == channels_.end()) return;
   for (;;) {
-    auto it = channels_.find(id);
-    if (it == channels_.end()) return;
     Channel &c = it->second;
     if (c.queue.empty() || c.credit == 0) break;
     void *token = c.token;
+    uint64_t removals = removals_;
     int rc = send_now(id, c.queue.front());
     if (rc == ROAM_EAGAIN) return;  // flush() retries when the session drains
     // The send may have ended the session, and this channel with it.
-    it = channels_.find(id);
-    if (it == channels_.end() || it->second.token != token) return;
+    if (!still_there(it, id, token, removals)) return;
     if (rc != ROAM_OK) {
       finish(id, rc, MetadataView());
       return;
@@ -123,7 +123,7 @@ void ChannelTable::pump(uint64_t id) {
     ++stats_.items_sent;
     it->second.queue.pop_front();
   }
-  Channel &c = channels_.find(id)->second;
+  Channel &c = it->second;
   if (c.queue.empty() && c.close_pending) {
     ChannelMessage m;
     m.id = id;
@@ -322,13 +322,22 @@ void ChannelTable::finish(uint64_t id, int reason, const MetadataView &md) {
   if (it == channels_.end()) return;
   void *token = it->second.token;
   channels_.erase(it);
+  ++removals_;
   events_->on_channel_end(token, reason, md);
+}
+
+bool ChannelTable::still_there(ChannelMap::iterator &it, uint64_t id, void *token,
+                               uint64_t removals_before) {
+  if (removals_ == removals_before) return true;  // map iterators outlive insertions
+  it = channels_.find(id);
+  return it != channels_.end() && it->second.token == token;
 }
 
 void ChannelTable::end_all(int reason) {
   ended_ = true;
-  std::map<uint64_t, Channel> all;
+  ChannelMap all;
   all.swap(channels_);
+  ++removals_;
   for (auto &kv : announced_) release(kv.second);
   announced_.clear();
   for (auto &kv : all) events_->on_channel_end(kv.second.token, reason, MetadataView());

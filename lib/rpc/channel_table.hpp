@@ -19,7 +19,8 @@
 //
 // Re-entrancy: every send can end the session inside it (the outbound hard
 // limit), which ends every channel here through end_all(). So no reference
-// into the table is used after a send: channels are looked up again by id.
+// into the table is used after a send unless still_there() says no channel
+// was removed meanwhile; otherwise channels are looked up again by id.
 #pragma once
 
 #include <cstdint>
@@ -131,6 +132,10 @@ class ChannelTable {
   void pump(uint64_t id);
   // One Item message for channel `id` to the sink (its result).
   int send_now(uint64_t id, wire::ByteView item);
+  // After a send: whether channel `id` (with `token`) is still in the table,
+  // `it` pointing at it (found again only if something was removed).
+  bool still_there(std::map<uint64_t, Channel>::iterator &it, uint64_t id, void *token,
+                   uint64_t removals_before);
   void finish(uint64_t id, int reason, const wire::MetadataView &md);
   void deliver(uint64_t id, const wire::ChannelMessage &m);
 
@@ -139,7 +144,12 @@ class ChannelTable {
   size_t queue_limit_;
   BufferBudget kept_;
   BufferBudget *session_budget_;
-  std::map<uint64_t, Channel> channels_;
+  using ChannelMap = std::map<uint64_t, Channel>;
+  ChannelMap channels_;
+  // Channels removed so far: a send can end channels (or the session) under
+  // the caller, and an iterator taken before it is good after it exactly
+  // when no removal happened meanwhile (insertions leave map iterators be).
+  uint64_t removals_ = 0;
   std::unordered_map<uint64_t, Announced> announced_;
   ChannelStats stats_;
   bool ended_ = false;

@@ -19,6 +19,7 @@
 
 #include <roam/roam.h>
 
+#include "../common/echo_service.h"
 #include "../common/metadata_text.h"
 #include "../common/postcard.h"
 #include "../common/wait.h"
@@ -253,40 +254,10 @@ static int is_roam_error(int status) {
 /* ---- serve ------------------------------------------------------------------------------- */
 
 typedef struct {
-  uint64_t echo_method;  /* 0 = echo every method */
-  uint64_t sink_method;
-  int quiet;             /* --quiet: no line per call or session */
+  echo_service service;
+  int quiet; /* --quiet: no line per call or session */
   long calls;
 } server;
-
-/* A sink call being served: request `request_id` of `conn`, answered once
- * every channel it carries has ended. */
-typedef struct {
-  roam_conn *conn;
-  uint64_t request_id;
-  int open_channels;
-  uint64_t items;
-} sink_call;
-
-static void sink_finish(sink_call *sc) {
-  uint8_t out[10];
-  roam_reply_ok(sc->conn, sc->request_id, NULL, out, pc_put_varint(out, sc->items)); /* Ok(u64 items) */
-  free(sc);
-}
-
-static void sink_on_item(roam_conn *conn, uint64_t channel_id, void *ud, const uint8_t *item,
-                         size_t len) {
-  sink_call *sc = ud;
-  sc->items++;
-  (void)conn, (void)channel_id, (void)item, (void)len;
-}
-
-static void sink_on_end(roam_conn *conn, uint64_t channel_id, void *ud, int reason,
-                        const roam_metadata *md) {
-  sink_call *sc = ud;
-  if (--sc->open_channels == 0) sink_finish(sc);
-  (void)conn, (void)channel_id, (void)reason, (void)md;
-}
 
 static void serve_on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t request_id,
                           uint64_t method, const uint64_t *channels, size_t n,
@@ -302,24 +273,7 @@ static void serve_on_call(roam_session *s, void *ud, roam_conn *conn, uint64_t r
     printf("%s\n", len > 64 ? "…" : "");
     fflush(stdout);
   }
-  if (srv->sink_method && method == srv->sink_method) {
-    sink_call *sc = calloc(1, sizeof *sc);
-    sc->conn = conn;
-    sc->request_id = request_id;
-    for (size_t i = 0; i < n; ++i) {
-      if (roam_conn_channel_bind(conn, channels[i], ROAM_CHANNEL_RECEIVE, ROAM_DEFAULT_CHANNEL_CREDIT,
-                                 sink_on_item, sink_on_end, NULL, sc) == 0) {
-        sc->open_channels++;
-      }
-    }
-    if (sc->open_channels == 0) sink_finish(sc);
-    return;
-  }
-  if (srv->echo_method == 0 || method == srv->echo_method) {
-    roam_reply_ok(conn, request_id, NULL, args, len);
-    return;
-  }
-  roam_reply_fail(conn, request_id, ROAM_EUNKNOWNMETHOD, NULL);
+  echo_service_serve(&srv->service, conn, request_id, method, channels, n, args, len);
   (void)s;
 }
 
@@ -428,8 +382,9 @@ static int cmd_serve(int argc, char **argv) {
            "  echo  every call (or only METHOD_ID with --echo) is answered Ok(its argument\n"
            "        bytes), which fits any method taking and returning one value of the\n"
            "        same type, e.g. Rust echo(String) -> String;\n"
-           "  sink  with --sink METHOD_ID, the call's channels are received and counted;\n"
-           "        the answer is Ok(u64 items) once every channel closed.\n"
+           "  sink  a call carrying channels (with --sink, every METHOD_ID call) has them\n"
+           "        received and counted; the answer is Ok(u64 items) once every\n"
+           "        channel closed.\n"
            "Virtual connections are accepted. Each call is printed (not with --quiet).\n"
            "--threads N runs N runtimes on N threads, each with a listener on the same TCP\n"
            "address (SO_REUSEPORT): the kernel spreads the sessions across them, so the\n"
@@ -439,7 +394,8 @@ static int cmd_serve(int argc, char **argv) {
   srv.quiet = has_flag(argc, argv, "--quiet");
   const char *echo = opt_value(argc, argv, "--echo", NULL);
   const char *sink = opt_value(argc, argv, "--sink", NULL);
-  if ((echo && parse_u64(echo, &srv.echo_method) != 0) || (sink && parse_u64(sink, &srv.sink_method) != 0)) {
+  if ((echo && parse_u64(echo, &srv.service.echo_method) != 0) ||
+      (sink && parse_u64(sink, &srv.service.sink_method) != 0)) {
     fprintf(stderr, "roamcat: method ids are decimal or 0x-hex\n");
     return 64;
   }

@@ -58,6 +58,26 @@ func collect[T any](ctx context.Context, rx roam.Rx[T]) ([]T, error) {
 	}
 }
 
+// collectMeanwhile collects rx on its own goroutine while the call that
+// fills it runs, and returns what waits for the result. A receiver grants
+// credit only as it reads, so a call sending more items than the channel's
+// credit returns only once someone is reading them.
+func collectMeanwhile[T any](ctx context.Context, rx roam.Rx[T]) func() ([]T, error) {
+	type result struct {
+		items []T
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		items, err := collect(ctx, rx)
+		done <- result{items, err}
+	}()
+	return func() ([]T, error) {
+		r := <-done
+		return r.items, r.err
+	}
+}
+
 // feed sends items then closes, on its own goroutine.
 func feed[T any](ctx context.Context, tx roam.Tx[T], items []T) <-chan error {
 	done := make(chan error, 1)
@@ -188,10 +208,11 @@ var Checks = []Check{
 		for _, n := range []uint32{5, 0, 300} {
 			what := fmt.Sprintf("generate(%d)", n)
 			tx, rx := roam.NewChannel[int32]()
+			collected := collectMeanwhile(ctx, rx)
 			if err := c.Generate(ctx, n, tx); err != nil {
 				return callErr(what, err)
 			}
-			items, err := collect(ctx, rx)
+			items, err := collected()
 			if err != nil {
 				return fmt.Errorf("%s: the channel ended with %v", what, err)
 			}
@@ -214,21 +235,15 @@ var Checks = []Check{
 			inTx, inRx := roam.NewChannel[string]()
 			outTx, outRx := roam.NewChannel[string]()
 			fed := feed(ctx, inTx, inputs)
-			got := make(chan []string, 1)
-			gotErr := make(chan error, 1)
-			go func() {
-				items, err := collect(ctx, outRx)
-				got <- items
-				gotErr <- err
-			}()
+			collected := collectMeanwhile(ctx, outRx)
 			if err := c.Transform(ctx, inRx, outTx); err != nil {
 				return callErr(what, err)
 			}
 			if err := <-fed; err != nil {
 				return fmt.Errorf("%s: sending: %v", what, err)
 			}
-			items := <-got
-			if err := <-gotErr; err != nil {
+			items, err := collected()
+			if err != nil {
 				return fmt.Errorf("%s: the channel ended with %v", what, err)
 			}
 			if err := expect(what+" items", items, append([]string{}, inputs...)); err != nil {

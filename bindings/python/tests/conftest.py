@@ -1,6 +1,7 @@
 """Shared helpers: the Rust peer and other programs as subprocesses, and a
 runner for async tests (no pytest plugin needed)."""
 import asyncio
+import contextlib
 import os
 import queue
 import subprocess
@@ -42,6 +43,41 @@ def run(coro, timeout=60):
     async def bounded():
         return await asyncio.wait_for(coro, timeout)
     return asyncio.run(bounded())
+
+
+async def connected_pair(serve=None, on_error=None, **kw):
+    """A loopback listener serving `serve` and a session connected to it:
+    (server, session); `async with server, session` closes both."""
+    import roam
+    server = await roam.listen("tcp://127.0.0.1:0", serve=serve, on_error=on_error, **kw)
+    return server, await roam.connect(server.address)
+
+
+@contextlib.asynccontextmanager
+async def local_testbed_client(serve, **kw):
+    """A Testbed client on a session to a loopback server of `serve` (both
+    closed afterwards); the session is client.connection.session."""
+    import testbed_service as tb
+    server, s = await connected_pair(serve, **kw)
+    async with server, s:
+        yield tb.Testbed.client(s.root)
+
+
+async def expect_peer_result_ok(p):
+    """The Rust peer's `run` scenario ended well: exit 0, last line RESULT ok."""
+    assert await p.await_exit(20) == 0, p.output()
+    assert p.lines[-1] == "RESULT ok"
+
+
+async def eventually(condition, timeout=5):
+    """Waits (the event loop running) until condition() is true; fails the
+    test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("still false after %ss: %s" % (timeout, condition.__doc__ or
+                                                                  condition))
+        await asyncio.sleep(0.01)
 
 
 class Proc:

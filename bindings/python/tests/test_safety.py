@@ -9,7 +9,7 @@ import weakref
 import pytest
 
 import roam
-from conftest import run
+from conftest import connected_pair, eventually, local_testbed_client, run
 import testbed_service as tb
 
 
@@ -29,18 +29,11 @@ class Faulty(tb.TestbedImpl):
         return "not a point"  # does not encode as Point
 
 
-async def pair(serve=None, on_error=None, **kw):
-    server = await roam.listen("tcp://127.0.0.1:0", serve=serve, on_error=on_error, **kw)
-    s = await roam.connect(server.address)
-    return server, s
-
-
 def test_handler_that_raises_gives_the_caller_a_clear_error():
     async def body():
         reported = []
-        server, s = await pair(Faulty(), on_error=lambda exc, where: reported.append((exc, where)))
-        async with server, s:
-            c = tb.Testbed.client(s.root)
+        on_error = lambda exc, where: reported.append((exc, where))  # noqa: E731
+        async with local_testbed_client(Faulty(), on_error=on_error) as c:
             with pytest.raises(roam.RoamError) as e:
                 await c.echo("boom")
             assert e.value.code == roam.ECANCELLED
@@ -65,9 +58,7 @@ def test_unimplemented_method_is_unknown():
             return message
 
     async def body():
-        server, s = await pair(Partial())
-        async with server, s:
-            c = tb.Testbed.client(s.root)
+        async with local_testbed_client(Partial()) as c:
             assert await c.echo("x") == "x"
             with pytest.raises(roam.RoamError) as e:
                 await c.reverse("x")
@@ -77,7 +68,7 @@ def test_unimplemented_method_is_unknown():
 
 def test_python_server_answers_unknown_ids_and_bad_payloads():
     async def body():
-        server, s = await pair(tb.TestbedImpl())
+        server, s = await connected_pair(tb.TestbedImpl())
         async with server, s:
             with pytest.raises(roam.RoamError) as e:
                 await s.root.call_raw(0x1234, b"")
@@ -102,9 +93,7 @@ def test_exceptions_in_callbacks_are_reported_and_the_process_survives():
         def bad_open(conn, md):
             raise RuntimeError("acceptor failed")
 
-        server, s = await pair(tb.TestbedImpl(), on_open=bad_open)
-        async with server, s:
-            c = tb.Testbed.client(s.root)
+        async with local_testbed_client(tb.TestbedImpl(), on_open=bad_open) as c:
             # an item callback that raises: reported; items keep coming
             tx, rx = roam.channel()
             seen, ends = [], []
@@ -115,17 +104,14 @@ def test_exceptions_in_callbacks_are_reported_and_the_process_survives():
                     raise ValueError("item callback failed on %d" % x)
             rx.set_handler(on_item, ends.append)
             await c.generate(10, tx)
-            for _ in range(200):
-                if ends:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: ends)
             assert seen == list(range(10)) and ends == [0]
             item_errors = [r for r in reported if isinstance(r.get("exception"), ValueError)]
             assert len(item_errors) == 4
             assert "channel item handler" in item_errors[0]["message"]
             # an acceptor that raises: reported, the open is rejected
             with pytest.raises(roam.ConnectionRejected):
-                await s.open({"want": "accept"})
+                await c.connection.session.open({"want": "accept"})
             assert any(isinstance(r.get("exception"), RuntimeError) for r in reported)
             # a completion callback that raises
             echo = tb.Testbed.methods()[0]
@@ -134,7 +120,7 @@ def test_exceptions_in_callbacks_are_reported_and_the_process_survives():
             def cb(status, value, md):
                 done.set_result(status)
                 raise ZeroDivisionError("completion callback")
-            s.root.call_raw(echo.id, echo.encode_args(("x",), None, None), callback=cb)
+            c.connection.call_raw(echo.id, echo.encode_args(("x",), None, None), callback=cb)
             assert await done == 0
             await asyncio.sleep(0.01)
             assert any(isinstance(r.get("exception"), ZeroDivisionError) for r in reported)
@@ -144,7 +130,7 @@ def test_exceptions_in_callbacks_are_reported_and_the_process_survives():
 
 def test_ended_things_raise_python_exceptions():
     async def body():
-        server, s = await pair(tb.TestbedImpl())
+        server, s = await connected_pair(tb.TestbedImpl())
         c = tb.Testbed.client(s.root)
         # a finished call
         call = c.echo("once")
@@ -204,9 +190,7 @@ def test_ended_things_raise_python_exceptions():
 
 def test_wrong_thread_is_refused():
     async def body():
-        server, s = await pair(tb.TestbedImpl())
-        async with server, s:
-            c = tb.Testbed.client(s.root)
+        async with local_testbed_client(tb.TestbedImpl()) as c:
             errors = []
 
             def other():
@@ -230,7 +214,7 @@ def test_callbacks_run_on_the_loop_thread():
             return message
 
     async def body():
-        server, s = await pair(Recording(), on_open=lambda c, md: (
+        server, s = await connected_pair(Recording(), on_open=lambda c, md: (
             threads.add(threading.get_ident()), c.accept())[-1])
         async with server, s:
             await tb.Testbed.client(s.root).echo("x")
@@ -242,7 +226,7 @@ def test_callbacks_run_on_the_loop_thread():
 
 def test_gc_while_calls_are_in_flight():
     async def body():
-        server, s = await pair(tb.TestbedImpl())
+        server, s = await connected_pair(tb.TestbedImpl())
         async with server, s:
             loop = asyncio.get_running_loop()
             results = []

@@ -8,7 +8,7 @@ import signal
 import pytest
 
 import roam
-from conftest import PEER, need, peer_address, run
+from conftest import PEER, eventually, expect_peer_result_ok, need, peer_address, run
 
 
 def start_peer(procs, scenario):
@@ -36,10 +36,7 @@ def test_open_accept_reject(procs):
             by_want(conn, md)
         s = await roam.connect(addr, on_open=on_open, metadata={"who": "python"})
         async with s:
-            for _ in range(500):
-                if len(inbound) == 2:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: len(inbound) == 2)
             assert sorted(md.get("want") for _, md in inbound) == ["accept", "reject"]
             await p.aline("OPEN_ACCEPTED")
             rejected = await p.aline("OPEN_REJECTED")
@@ -62,8 +59,7 @@ def test_open_accept_reject(procs):
             assert not a.is_open
             with pytest.raises(roam.RoamError):
                 await s.open({"want": "accept"})
-        assert await p.await_exit(20) == 0, p.output()
-        assert p.lines[-1] == "RESULT ok"
+        await expect_peer_result_ok(p)
     run(body())
 
 
@@ -79,10 +75,7 @@ def test_close_with_metadata(procs):
         s = await roam.connect(addr, on_open=on_open,
                                on_conn_closed=lambda c, info: closed.append((c, info)))
         async with s:
-            for _ in range(500):
-                if inbound:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: inbound)
             first = inbound[0]
             await asyncio.sleep(0.02)
             first.close({"bye": "python"})
@@ -90,10 +83,7 @@ def test_close_with_metadata(procs):
             assert info.origin == roam.CLOSE_LOCAL and info.reason == 0
             await p.aline("CLOSED_BY_PEER")
             await p.aline("CLOSED_LOCAL")
-            for _ in range(500):
-                if len(inbound) == 2 and len(closed) == 2:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: len(inbound) == 2 and len(closed) == 2)
             second = inbound[1]
             info = await asyncio.wait_for(second.closed(), 5)
             assert info.origin == roam.CLOSE_REMOTE and info.reason == 0
@@ -105,8 +95,7 @@ def test_close_with_metadata(procs):
             s.root.release()
             code, _ = await asyncio.wait_for(s.wait_ended(), 5)
             assert code in (0, roam.EEOF)
-        assert await p.await_exit(20) == 0, p.output()
-        assert p.lines[-1] == "RESULT ok"
+        await expect_peer_result_ok(p)
     run(body())
 
 

@@ -2,13 +2,21 @@
 method (values, user errors, structs, enums, options, channels both ways),
 an unknown method, cancellation."""
 import asyncio
+import contextlib
 
 import pytest
 
 import roam
-from conftest import PEER, need, peer_address, run
+from conftest import PEER, eventually, need, peer_address, run
 import testbed
 import testbed_service as tb
+
+
+@contextlib.asynccontextmanager
+async def client_of(addr):
+    """A Testbed client on a session to addr, closed afterwards."""
+    async with await roam.connect(addr) as s:
+        yield tb.Testbed.client(s.root)
 
 
 @pytest.fixture
@@ -33,8 +41,7 @@ def test_user_errors_are_typed(server):
     _, addr = server
 
     async def body():
-        async with await roam.connect(addr) as s:
-            c = tb.Testbed.client(s.root)
+        async with client_of(addr) as c:
             with pytest.raises(roam.UserError) as e:
                 await c.divide(1, 0)
             assert e.value.value is tb.MathError.DivisionByZero
@@ -66,8 +73,7 @@ def test_deadline_cancels_the_call(server):
     p, addr = server
 
     async def body():
-        async with await roam.connect(addr) as s:
-            c = tb.Testbed.client(s.root)
+        async with client_of(addr) as c:
             tx, rx = roam.channel()
             call = c.sum(rx)
             await tx.send(5)  # never closed: the server waits for more
@@ -91,8 +97,7 @@ def test_channels_both_ways_with_credit(server):
     _, addr = server
 
     async def body():
-        async with await roam.connect(addr) as s:
-            c = tb.Testbed.client(s.root)
+        async with client_of(addr) as c:
             # more items than the initial credit (16) each way, received slowly
             in_tx, in_rx = roam.channel()
             out_tx, out_rx = roam.channel()
@@ -117,10 +122,7 @@ def test_channels_both_ways_with_credit(server):
             items, ends = [], []
             rx.set_handler(items.append, ends.append)
             await c.generate(40, tx)
-            for _ in range(100):
-                if ends:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(lambda: ends)
             assert items == list(range(40)) and ends == [0]
     run(body())
 

@@ -140,8 +140,11 @@ module TestbedProgram
     def check_generate
       [5, 0, 300].each do |count|
         tx, rx = Roam.channel
-        value("generate(#{count})") { c.generate(count, tx, timeout: 10) }
+        # The server sends only as we read (credit comes back as items are
+        # taken): read while the call runs, then take its value.
+        call = c.async.generate(count, tx)
         items = value("generate(#{count}) items") { rx.to_a }
+        value("generate(#{count})") { call.value(timeout: 10) }
         expect_eq("generate(#{count}) items", items, (0...count).to_a)
       end
     end

@@ -80,12 +80,25 @@ end
 module RoamTestHelpers
   include TestbedTypes
 
-  # The Rust peer serving Testbed on a fresh port: [child, "tcp://127.0.0.1:PORT"].
-  def start_peer(*args)
-    child = Child.new(PEER, *args)
+  # A child process, killed at teardown if it is still running.
+  def spawn_child(*argv)
+    child = Child.new(*argv)
     @children << child
-    line = child.wait_line(/^LISTENING /)
-    [child, line.split(" ", 2)[1].sub("tcp:", "tcp://")]
+    child
+  end
+
+  # A program that prints `LISTENING <address>` once bound (every Testbed
+  # program does): [child, address].
+  def start_listening(*argv)
+    child = spawn_child(*argv)
+    [child, child.wait_line(/^LISTENING /).split(" ", 2)[1]]
+  end
+
+  # The Rust peer serving on a fresh port: [child, "tcp://127.0.0.1:PORT"]
+  # (it prints its address as tcp:HOST:PORT).
+  def start_peer(*args)
+    child, address = start_listening(PEER, *args)
+    [child, address.sub("tcp:", "tcp://")]
   end
 
   def setup
@@ -97,6 +110,11 @@ module RoamTestHelpers
   def teardown
     @rt&.close
     @children.each(&:kill)
+  end
+
+  # Waits for child to exit; fails with its output unless the status is 0.
+  def assert_exits_ok(child, timeout = 20)
+    assert_equal 0, child.wait(timeout), child.output
   end
 
   def ruby_program(*args)

@@ -24,8 +24,7 @@ class TestPrograms < Minitest::Test
       s.serve(Testbed, TestbedImpl.new)
       s.on_inbound_open { |conn, _md| conn.accept }
     end
-    peer = Child.new(PEER, "call-testbed", "tcp:127.0.0.1:#{listener.port}")
-    @children << peer
+    peer = spawn_child(PEER, "call-testbed", "tcp:127.0.0.1:#{listener.port}")
     assert @rt.run_until(60) { sessions.size == 1 && sessions[0].ended? }
     assert_includes [0, Roam::EEOF::CODE], sessions[0].error, sessions[0].reason
     status = peer.wait(20)
@@ -36,65 +35,58 @@ class TestPrograms < Minitest::Test
   end
 
   def test_program_listen_once_against_call_testbed
-    srv = Child.new(*ruby_program(TESTBED, "--listen", "tcp://127.0.0.1:0", "--once"))
-    @children << srv
-    addr = srv.wait_line(/^LISTENING tcp:\/\/127\.0\.0\.1:\d+$/).split(" ", 2)[1]
-    peer = Child.new(PEER, "call-testbed", addr.sub("tcp://", "tcp:"))
-    @children << peer
-    assert_equal 0, peer.wait(60), peer.output
+    srv, addr = start_listening(*ruby_program(TESTBED, "--listen", "tcp://127.0.0.1:0", "--once"))
+    assert_match(%r{\Atcp://127\.0\.0\.1:\d+\z}, addr)
+    peer = spawn_child(PEER, "call-testbed", addr.sub("tcp://", "tcp:"))
+    assert_exits_ok(peer, 60)
     assert_all_ok(peer.output)
-    assert_equal 0, srv.wait(20), srv.output
+    assert_exits_ok(srv)
     assert_equal "RESULT ok", srv.output.lines.last.chomp
+  end
+
+  # Our --call program against a server at addr: every check and the
+  # virtual connection pass.
+  def assert_program_calls_ok(addr)
+    cli = spawn_child(*ruby_program(TESTBED, "--call", addr))
+    assert_exits_ok(cli, 60)
+    assert_all_ok(cli.output, ["virtual"])
+    assert_equal "RESULT ok", cli.output.lines.last.chomp
   end
 
   def test_program_call_against_serve_testbed
     peer, addr = start_peer("serve-testbed", "tcp:127.0.0.1:0")
-    cli = Child.new(*ruby_program(TESTBED, "--call", addr))
-    @children << cli
-    assert_equal 0, cli.wait(60), cli.output
-    assert_all_ok(cli.output, ["virtual"])
-    assert_equal "RESULT ok", cli.output.lines.last.chomp
+    assert_program_calls_ok(addr)
     peer.wait_line(/^INBOUND_OPEN .*want:s:accept/)
-    assert_equal 0, peer.wait(20), peer.output
+    assert_exits_ok(peer)
   end
 
   # The cross-language pairing: Ruby client, C++ server.
   def test_program_call_against_cxx_subject
-    sub = Child.new(SUBJECT, "--listen", "tcp://127.0.0.1:0", "--once")
-    @children << sub
-    addr = sub.wait_line(/^LISTENING /).split(" ", 2)[1]
-    cli = Child.new(*ruby_program(TESTBED, "--call", addr))
-    @children << cli
-    assert_equal 0, cli.wait(60), cli.output
-    assert_all_ok(cli.output, ["virtual"])
-    assert_equal "RESULT ok", cli.output.lines.last.chomp
-    assert_equal 0, sub.wait(20), sub.output
+    sub, addr = start_listening(SUBJECT, "--listen", "tcp://127.0.0.1:0", "--once")
+    assert_program_calls_ok(addr)
+    assert_exits_ok(sub)
   end
 
   # The C++ program calling the Ruby server.
   def test_cxx_subject_calls_program
-    srv = Child.new(*ruby_program(TESTBED, "--listen", "tcp://127.0.0.1:0", "--once"))
-    @children << srv
-    addr = srv.wait_line(/^LISTENING /).split(" ", 2)[1]
-    cli = Child.new(SUBJECT, "--call", addr)
-    @children << cli
-    assert_equal 0, cli.wait(60), cli.output
+    srv, addr = start_listening(*ruby_program(TESTBED, "--listen", "tcp://127.0.0.1:0", "--once"))
+    cli = spawn_child(SUBJECT, "--call", addr)
+    assert_exits_ok(cli, 60)
     assert_all_ok(cli.output)
-    assert_equal 0, srv.wait(20), srv.output
+    assert_exits_ok(srv)
   end
 
   # The library client against the C++ server, in process.
   def test_client_against_cxx_subject
-    sub = Child.new(SUBJECT, "--listen", "tcp://127.0.0.1:0", "--once")
-    @children << sub
-    addr = sub.wait_line(/^LISTENING /).split(" ", 2)[1]
+    _sub, addr = start_listening(SUBJECT, "--listen", "tcp://127.0.0.1:0", "--once")
     session = @rt.connect(addr)
     c = Testbed.client(session.wait_handshake(timeout: 10))
     assert_equal "olleh", c.reverse("hello")
     assert_raises(Roam::UserError) { c.divide(1, 0) }
     tx, rx = Roam.channel
-    assert_nil c.generate(20, tx)
+    call = c.async.generate(20, tx) # more than the credit (16): read while it runs
     assert_equal (0...20).to_a, rx.to_a
+    assert_nil call.value(timeout: 10)
     conn = session.open(metadata: { "want" => "accept" }).wait_open(timeout: 10)
     assert_equal "virtual", conn.client(Testbed).echo("virtual")
     conn.close("bye" => "ruby")
@@ -104,12 +96,10 @@ class TestPrograms < Minitest::Test
   end
 
   def test_bench_program
-    cat = Child.new(ROAMCAT, "serve", "tcp://127.0.0.1:0")
-    @children << cat
+    cat = spawn_child(ROAMCAT, "serve", "tcp://127.0.0.1:0")
     addr = cat.wait_line(%r{tcp://127\.0\.0\.1:\d+})[%r{tcp://127\.0\.0\.1:\d+}]
-    b = Child.new(*ruby_program(TESTBED, "bench", addr, 2000, 16))
-    @children << b
-    assert_equal 0, b.wait(60), b.output
+    b = spawn_child(*ruby_program(TESTBED, "bench", addr, 2000, 16))
+    assert_exits_ok(b, 60)
     assert_match(/\ABENCH calls=2000 seconds=\d+\.\d+\z/, b.output.lines.last.chomp)
   end
 end

@@ -55,9 +55,7 @@ class TestRuntime < Minitest::Test
   # Ruby --call against Ruby --listen: the program's virtual connections.
   def test_program_against_itself
     testbed = File.join(BINDING_DIR, "examples", "testbed.rb")
-    srv = Child.new(*ruby_program(testbed, "--listen", "tcp://127.0.0.1:0", "--once"))
-    @children << srv
-    addr = srv.wait_line(/^LISTENING /).split(" ", 2)[1]
+    srv, addr = start_listening(*ruby_program(testbed, "--listen", "tcp://127.0.0.1:0", "--once"))
     # a virtual connection to it is accepted with accepted-by=ruby
     session = @rt.connect(addr)
     session.wait_handshake(timeout: 10)
@@ -66,16 +64,13 @@ class TestRuntime < Minitest::Test
     assert_equal "v", conn.client(Testbed).echo("v")
     session.close
     session.wait_closed
-    assert_equal 0, srv.wait(20), srv.output
-    srv = Child.new(*ruby_program(testbed, "--listen", "tcp://127.0.0.1:0", "--once"))
-    @children << srv
-    addr = srv.wait_line(/^LISTENING /).split(" ", 2)[1]
-    cli = Child.new(*ruby_program(testbed, "--call", addr))
-    @children << cli
-    assert_equal 0, cli.wait(60), cli.output
+    assert_exits_ok(srv)
+    srv, addr = start_listening(*ruby_program(testbed, "--listen", "tcp://127.0.0.1:0", "--once"))
+    cli = spawn_child(*ruby_program(testbed, "--call", addr))
+    assert_exits_ok(cli, 60)
     assert_includes cli.output.lines.map(&:chomp), "ok virtual"
     assert_equal "RESULT ok", cli.output.lines.last.chomp
-    assert_equal 0, srv.wait(20), srv.output
+    assert_exits_ok(srv)
   end
 end
 

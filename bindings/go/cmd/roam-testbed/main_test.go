@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libroam/roam-go/internal/testproc"
 )
 
 var binary string
@@ -35,188 +35,110 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// tool is the program named by environment variable env (run-tests.sh and
-// make test set them); a test that needs it fails without it.
-func tool(t *testing.T, env string) string {
-	p := os.Getenv(env)
-	if p == "" {
-		t.Fatalf("%s is not set: run the suite with run-tests.sh (make test sets it)", env)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s (%s): %v", env, p, err)
-	}
-	return p
-}
+const (
+	startupTimeout = 30 * time.Second // to print the address (race-built, on a loaded machine)
+	runTimeout     = 60 * time.Second // for one whole --call, call-testbed or bench
+)
 
-// started runs a program that prints its address first (LISTENING ADDR or
-// "listening on ADDR"), and returns the address and the rest of its output.
-func started(t *testing.T, cmd *exec.Cmd) (string, *exec.Cmd, chan string) {
+// listenOnce starts `roam-testbed --listen tcp://127.0.0.1:0 --once`.
+func listenOnce(t *testing.T) (*testproc.Proc, string) {
 	t.Helper()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	r := bufio.NewReader(out)
-	addrc := make(chan string, 1)
-	rest := make(chan string, 1)
-	go func() {
-		l, _ := r.ReadString('\n')
-		addrc <- strings.TrimSpace(l)
-		b, _ := io.ReadAll(r)
-		rest <- string(b)
-	}()
-	select {
-	case l := <-addrc:
-		f := strings.Fields(l)
-		if len(f) == 0 {
-			t.Fatalf("%v printed no address", cmd.Args)
-		}
-		return f[len(f)-1], cmd, rest
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%v printed no address", cmd.Args)
-	}
-	return "", nil, nil
-}
-
-func run(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	code := 0
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			t.Fatal(err)
-		}
-	}
-	return string(out), code
-}
-
-func checkCallOutput(t *testing.T, out string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 18 || lines[16] != "ok virtual" || lines[17] != "RESULT ok" {
-		t.Fatalf("--call printed:\n%s", out)
-	}
-	for _, l := range lines[:16] {
-		if !strings.HasPrefix(l, "ok ") {
-			t.Fatalf("--call printed:\n%s", out)
-		}
-	}
-}
-
-func toRoam(a string) string {
-	if strings.HasPrefix(a, "tcp:") && !strings.HasPrefix(a, "tcp://") {
-		return "tcp://" + strings.TrimPrefix(a, "tcp:")
-	}
-	return a
-}
-
-func TestCallAgainstRustPeer(t *testing.T) {
-	peer := tool(t, "ROAM_PEER")
-	addr, cmd, rest := started(t, exec.Command(peer, "serve-testbed", "tcp:127.0.0.1:0"))
-	out, code := run(t, binary, "--call", toRoam(addr))
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	checkCallOutput(t, out)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("serve-testbed: %v", err)
-	}
-	if r := <-rest; !strings.Contains(r, "RESULT ok") {
-		t.Fatalf("serve-testbed:\n%s", r)
-	}
-}
-
-func listenOnce(t *testing.T) (string, *exec.Cmd, chan string) {
-	addr, cmd, rest := started(t, exec.Command(binary, "--listen", "tcp://127.0.0.1:0", "--once"))
+	p := testproc.Start(t, exec.Command(binary, "--listen", "tcp://127.0.0.1:0", "--once"))
+	addr := p.Addr(startupTimeout)
 	if !regexp.MustCompile(`^tcp://127\.0\.0\.1:\d+$`).MatchString(addr) {
 		t.Fatalf("LISTENING %q", addr)
 	}
-	return addr, cmd, rest
+	return p, addr
 }
 
-func finishListen(t *testing.T, cmd *exec.Cmd, rest chan string) {
+// checkListenResult: the --listen --once program served one session, said
+// `RESULT ok` and exited 0; a failure shows its output and the caller's.
+func checkListenResult(t *testing.T, listener, caller *testproc.Proc) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("--listen --once: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("--listen --once did not exit")
+	code := listener.Wait(runTimeout)
+	lines := listener.Lines()
+	if code != 0 || len(lines) != 2 || lines[1] != "RESULT ok" {
+		t.Fatalf("--listen --once exit %d\n%s\n%s", code, listener.Output(), caller.Output())
 	}
-	if r := strings.TrimSpace(<-rest); r != "RESULT ok" {
-		t.Fatalf("--listen --once printed %q", r)
+}
+
+// checkCallOutput: `roam-testbed --call` printed its 16 checks, the virtual
+// part and RESULT ok, and exited 0; a failure shows both sides' output.
+func checkCallOutput(t *testing.T, caller, server *testproc.Proc) {
+	t.Helper()
+	ok := caller.Wait(runTimeout) == 0
+	lines := caller.Lines()
+	ok = ok && len(lines) == 18 && lines[16] == "ok virtual" && lines[17] == "RESULT ok"
+	for i := 0; ok && i < 16; i++ {
+		ok = strings.HasPrefix(lines[i], "ok ")
+	}
+	if !ok {
+		t.Fatalf("--call failed\n%s\n%s", caller.Output(), server.Output())
+	}
+}
+
+// checkRustOrCxxCaller: call-testbed (Rust) or roam-subject --call (C++)
+// printed RESULT ok last and exited 0.
+func checkRustOrCxxCaller(t *testing.T, caller, server *testproc.Proc) {
+	t.Helper()
+	code := caller.Wait(runTimeout)
+	if code != 0 || !strings.HasSuffix(strings.TrimSpace(caller.Stdout()), "RESULT ok") {
+		t.Fatalf("caller exit %d\n%s\n%s", code, caller.Output(), server.Output())
+	}
+}
+
+func TestCallAgainstRustPeer(t *testing.T) {
+	peer := testproc.Start(t, exec.Command(testproc.Tool(t, "ROAM_PEER"), "serve-testbed", "tcp:127.0.0.1:0"))
+	caller := testproc.Run(t, exec.Command(binary, "--call", peer.Addr(startupTimeout)), runTimeout)
+	checkCallOutput(t, caller, peer)
+	if code := peer.Wait(runTimeout); code != 0 || !strings.Contains(peer.Stdout(), "RESULT ok") {
+		t.Fatalf("serve-testbed exit %d\n%s\n%s", code, peer.Output(), caller.Output())
 	}
 }
 
 func TestListenAgainstRustCaller(t *testing.T) {
-	peer := tool(t, "ROAM_PEER")
-	addr, cmd, rest := listenOnce(t)
-	out, code := run(t, peer, "call-testbed", "tcp:"+strings.TrimPrefix(addr, "tcp://"))
-	if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), "RESULT ok") || strings.Count(out, "\nok ") != 16 {
-		t.Fatalf("call-testbed exit %d:\n%s", code, out)
+	listener, addr := listenOnce(t)
+	caller := testproc.Run(t, exec.Command(testproc.Tool(t, "ROAM_PEER"), "call-testbed", "tcp:"+strings.TrimPrefix(addr, "tcp://")), runTimeout)
+	checkRustOrCxxCaller(t, caller, listener)
+	if n := strings.Count(caller.Stdout(), "\nok "); n != 16 {
+		t.Fatalf("call-testbed: %d checks ok\n%s\n%s", n, caller.Output(), listener.Output())
 	}
-	finishListen(t, cmd, rest)
+	checkListenResult(t, listener, caller)
 }
 
 func TestGoAgainstGo(t *testing.T) {
-	addr, cmd, rest := listenOnce(t)
-	out, code := run(t, binary, "--call", addr)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	checkCallOutput(t, out)
-	finishListen(t, cmd, rest)
+	listener, addr := listenOnce(t)
+	caller := testproc.Run(t, exec.Command(binary, "--call", addr), runTimeout)
+	checkCallOutput(t, caller, listener)
+	checkListenResult(t, listener, caller)
 }
 
 func TestAgainstCxxSubject(t *testing.T) {
-	subject := tool(t, "ROAM_SUBJECT")
-	addr, cmd, rest := listenOnce(t)
-	out, code := run(t, subject, "--call", addr)
-	if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), "RESULT ok") {
-		t.Fatalf("roam-subject --call exit %d:\n%s", code, out)
-	}
-	finishListen(t, cmd, rest)
+	subject := testproc.Tool(t, "ROAM_SUBJECT")
+	listener, addr := listenOnce(t)
+	caller := testproc.Run(t, exec.Command(subject, "--call", addr), runTimeout)
+	checkRustOrCxxCaller(t, caller, listener)
+	checkListenResult(t, listener, caller)
 
-	addr, scmd, _ := started(t, exec.Command(subject, "--listen", "tcp://127.0.0.1:0", "--once"))
-	out, code = run(t, binary, "--call", addr)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	checkCallOutput(t, out)
-	_ = scmd.Wait()
+	server := testproc.Start(t, exec.Command(subject, "--listen", "tcp://127.0.0.1:0", "--once"))
+	caller = testproc.Run(t, exec.Command(binary, "--call", server.Addr(startupTimeout)), runTimeout)
+	checkCallOutput(t, caller, server)
+	server.Wait(runTimeout)
 }
 
 func TestBenchAgainstRoamcat(t *testing.T) {
-	build := tool(t, "ROAM_BUILD_DIR")
-	roamcat := filepath.Join(build, "tools", "roamcat")
-	cmd := exec.Command(roamcat, "serve", "tcp://127.0.0.1:0")
+	build := testproc.Tool(t, "ROAM_BUILD_DIR")
+	cmd := exec.Command(filepath.Join(build, "tools", "roamcat"), "serve", "tcp://127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+build+":"+os.Getenv("LD_LIBRARY_PATH"))
-	addr, _, _ := started(t, cmd)
-	out, code := run(t, binary, "bench", addr, "3000", "16")
-	if code != 0 || !regexp.MustCompile(`^BENCH calls=3000 seconds=[0-9.]+\n$`).MatchString(out) {
-		t.Fatalf("bench exit %d: %q", code, out)
+	server := testproc.Start(t, cmd)
+	bench := testproc.Run(t, exec.Command(binary, "bench", server.Addr(startupTimeout), "3000", "16"), runTimeout)
+	if code := bench.Wait(runTimeout); code != 0 || !regexp.MustCompile(`^BENCH calls=3000 seconds=[0-9.]+$`).MatchString(bench.Stdout()) {
+		t.Fatalf("bench exit %d\n%s\n%s", code, bench.Output(), server.Output())
 	}
 }
 
 func TestUsage(t *testing.T) {
-	if _, code := run(t, binary, "--nope"); code != 64 {
+	if code := testproc.Run(t, exec.Command(binary, "--nope"), runTimeout).Wait(runTimeout); code != 64 {
 		t.Fatalf("usage exit %d", code)
 	}
 }

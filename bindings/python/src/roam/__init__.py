@@ -28,7 +28,8 @@ from ._types import (DataEnum, Err, Ok, Result, Rx, Tx, Unit, char, codec_for, d
                      f32, f64, i8, i16, i32, i64, i128, method_id, signature_bytes, u8, u16, u32,
                      u64, u128, variant)
 from ._core import (CLOSE_LOCAL, CLOSE_REMOTE, CLOSE_SESSION, CloseInfo, Connection, Metadata,
-                    MetadataEntry, Server, Session, channel, connect, listen)
+                    MetadataEntry, Request, Server, Session, channel, connect,
+                    current_request, listen)
 from ._service import MethodInfo, service
 
 
@@ -43,7 +44,7 @@ def library_version():
 
 
 __all__ = [
-    "connect", "listen", "channel", "service", "Session", "Server", "Connection", "Metadata",
+    "connect", "listen", "channel", "service", "current_request", "Request", "Session", "Server", "Connection", "Metadata",
     "MetadataEntry", "CloseInfo", "RoamError", "UserError", "ConnectionRejected",
     "ChannelClosed", "DecodeError", "Result", "Ok", "Err", "Tx", "Rx", "DataEnum", "variant",
     "Unit", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "f32", "f64",

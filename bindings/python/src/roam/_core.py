@@ -14,6 +14,7 @@ drops the pointer: using it raises RoamError, it never reaches freed memory.
 """
 import asyncio
 import collections
+import contextvars
 import itertools
 import sys
 import threading
@@ -23,8 +24,8 @@ from ctypes import byref, c_int, c_size_t, c_uint64, c_void_p, create_string_buf
 from . import _lib
 from ._lib import (ChannelClosed, ConnectionRejected, RoamError, UserError, check, lib)
 from . import _types
+from ._types import RECEIVE, SEND
 
-SEND, RECEIVE = 1, 2
 DEFAULT_CREDIT = 16
 
 # key -> object, for every C user_data. Keys start at 1 (0 would be NULL).
@@ -156,6 +157,35 @@ def _report(exc, where, session=None, loop=None):
         pass
 
 
+# ---- from C -----------------------------------------------------------------------------
+
+
+def _trampoline(cb_type, where, method, ud_at=1, if_gone=None):
+    """The C-callable (a module global: it lives as long as the process) for
+    one libroam callback whose argument ud_at is user_data: calls
+    method(obj, *the arguments after it) on the object registered under that
+    key; if the object is gone, if_gone(*all the arguments) answers what C
+    still expects. Nothing raised reaches C: it goes to _report."""
+    def tramp(*args):
+        obj = _objs.get(args[ud_at])
+        try:
+            if obj is not None:
+                method(obj, *args[ud_at + 1:])
+            elif if_gone is not None:
+                if_gone(*args)
+        except BaseException as e:
+            _report(e, where, _session_of(obj))
+    return cb_type(tramp)
+
+
+def _session_of(obj):
+    """The session whose on_error hears about obj's callbacks (or None)."""
+    if isinstance(obj, Session):
+        return obj
+    conn = getattr(obj, "conn", None)
+    return conn.session if conn is not None else None
+
+
 # ---- the runtime on an asyncio loop ---------------------------------------------------
 
 _runtimes = {}
@@ -278,6 +308,7 @@ class _ChanState:
         self.on_end = None
         self.end_delivered = False
         self.pending_grant = 0
+        self.dropped = set()  # SEND / RECEIVE: that end's object was garbage-collected
 
     def describe(self):
         if not self.attached:
@@ -285,7 +316,22 @@ class _ChanState:
         return "conn=%s id=%s%s" % (self.conn.id, self.id, " ended" if self.ended else "")
 
     # -- attaching
-    def _attach(self, conn, direction, codec):
+    def open(self, conn, direction, codec):
+        """Opens the channel on conn (a call argument we encode)."""
+        self._attach(conn, direction, codec, "roam_conn_channel_open",
+                     lambda cid: lib.roam_conn_channel_open(
+                         conn._ptr, direction, 0, _item_tramp, _end_tramp, _chwritable_tramp,
+                         self.key, byref(cid)))
+
+    def bind(self, conn, cid, direction, codec):
+        """Binds the channel id cid of conn (a served call's argument)."""
+        def c_bind(out):
+            out.value = cid
+            return lib.roam_conn_channel_bind(conn._ptr, cid, direction, 0, _item_tramp,
+                                              _end_tramp, _chwritable_tramp, self.key)
+        self._attach(conn, direction, codec, "roam_conn_channel_bind", c_bind)
+
+    def _attach(self, conn, direction, codec, what, c_attach):
         if self.attached:
             raise RoamError(_lib.ESTATE, "channel", "this channel is in a call already")
         if codec is not None:
@@ -293,42 +339,57 @@ class _ChanState:
         self.conn = conn
         self.direction = direction
         self.key = _register(self)
-
-    def open(self, conn, direction, codec):
-        self._attach(conn, direction, codec)
         cid = c_uint64()
-        rc = lib.roam_conn_channel_open(conn._ptr, direction, 0, _item_tramp, _end_tramp,
-                                        _chwritable_tramp, self.key, byref(cid))
+        rc = c_attach(cid)
         if rc < 0:
             _objs.pop(self.key, None)
             self.conn = None
-            check(rc, "roam_conn_channel_open")
+            check(rc, what)
         self.id = cid.value
         self.attached = True
         if direction == RECEIVE:
             lib.roam_channel_set_manual_credit(conn._ptr, self.id, 1)
+        if direction in self.dropped:  # our end was let go before the call: end it
+            conn._rt.loop.call_soon(self.release)
 
-    def bind(self, conn, cid, direction, codec):
-        self._attach(conn, direction, codec)
-        rc = lib.roam_conn_channel_bind(conn._ptr, cid, direction, 0, _item_tramp, _end_tramp,
-                                        _chwritable_tramp, self.key)
-        if rc < 0:
-            _objs.pop(self.key, None)
-            self.conn = None
-            check(rc, "roam_conn_channel_bind")
-        self.id = cid
-        self.attached = True
-        if direction == RECEIVE:
-            lib.roam_channel_set_manual_credit(conn._ptr, self.id, 1)
-
+    # -- ending our side when nobody uses it
     def unwind(self):
         """A call that opened this channel failed: end it again."""
+        self._end_our_side()
+
+    def release(self):
+        """Our end will not be used any more (its request finished, or the
+        program dropped it): close a Tx that is still open; reset an Rx that
+        has not ended so its sender stops instead of waiting for credit. An
+        Rx with an item handler (set_handler) is left alone: it is read."""
+        if self.direction == SEND and not self.closing:
+            self.closing = True
+            self._end_our_side()
+        elif self.direction == RECEIVE and self.on_item is None:
+            self._end_our_side()
+
+    def _end_our_side(self):
         if self.attached and not self.ended and self.conn._ptr is not None:
             if self.direction == SEND:
                 lib.roam_channel_close(self.conn._ptr, self.id, None)
             else:
                 lib.roam_channel_reset(self.conn._ptr, self.id, None)
             self.conn._rt.kick()
+
+    def end_dropped(self, direction):
+        """Tx/Rx.__del__ (on any thread): the program let go of the end that
+        sends (direction SEND) or receives. Once that is our end of a channel
+        in a call, release it on the loop's thread, as Rust's Drop would."""
+        self.dropped.add(direction)
+        if self.attached and direction == self.direction and not self.ended:
+            rt = self.conn._rt
+            try:
+                if threading.get_ident() == rt.thread:
+                    rt.loop.call_soon(self.release)
+                else:
+                    rt.loop.call_soon_threadsafe(self.release)
+            except RuntimeError:  # the loop is closed: the session is gone too
+                pass
 
     def _usable(self, op, direction):
         if not self.attached:
@@ -449,9 +510,10 @@ class _ChanState:
                 _report(e, "a channel end handler", self.conn.session if self.conn else None)
 
     # -- from C
-    def _c_item(self, data):
+    def _c_item(self, ptr, n):
         if self.ended:
             return
+        data = string_at(ptr, n) if n else b""
         try:
             item, pos = self.codec.dec(data, 0, None)
             if pos != len(data):
@@ -461,7 +523,7 @@ class _ChanState:
             if self.conn._ptr is not None:
                 lib.roam_channel_reset(self.conn._ptr, self.id, None)
                 self.conn._rt.kick()
-            self._c_end(code, None)
+            self._end(code, None)
             return
         if self.on_item is not None:
             self._deliver(item)
@@ -472,6 +534,9 @@ class _ChanState:
                 w.set_result(None)
 
     def _c_end(self, reason, md):
+        self._end(reason, _md_read(md) if md else None)
+
+    def _end(self, reason, md):
         if self.ended:
             return
         self.ended = True
@@ -497,34 +562,11 @@ def channel(item_type=None):
     return _types.Tx(st), _types.Rx(st)
 
 
-@_lib.item_cb
-def _item_tramp(conn, cid, ud, item, n):
-    try:
-        st = _objs.get(ud)
-        if st is not None:
-            st._c_item(string_at(item, n) if n else b"")
-    except BaseException as e:
-        _report(e, "channel item")
-
-
-@_lib.end_cb
-def _end_tramp(conn, cid, ud, reason, md):
-    try:
-        st = _objs.get(ud)
-        if st is not None:
-            st._c_end(reason, _md_read(md) if md else None)
-    except BaseException as e:
-        _report(e, "channel end")
-
-
-@_lib.writable_ch_cb
-def _chwritable_tramp(conn, cid, ud):
-    try:
-        st = _objs.get(ud)
-        if st is not None:
-            st._c_writable()
-    except BaseException as e:
-        _report(e, "channel writable")
+# a channel's callbacks: (conn, channel id, user_data, ...)
+_item_tramp = _trampoline(_lib.item_cb, "channel item", _ChanState._c_item, ud_at=2)
+_end_tramp = _trampoline(_lib.end_cb, "channel end", _ChanState._c_end, ud_at=2)
+_chwritable_tramp = _trampoline(_lib.writable_ch_cb, "channel writable", _ChanState._c_writable,
+                                ud_at=2)
 
 
 class _CallCtx:
@@ -831,62 +873,88 @@ class Connection:
 # ---- serving --------------------------------------------------------------------------
 
 
-class _Served:
-    __slots__ = ("conn", "request_id", "minfo", "task", "answered", "session")
+_current_request = contextvars.ContextVar("roam_current_request", default=None)
 
-    def __init__(self, session, conn, request_id, minfo):
+Request = collections.namedtuple("Request", "connection method metadata request_id")
+Request.__doc__ = """The request a handler is serving (roam.current_request()):
+its Connection, method name ("Service.method"), the caller's Metadata and
+request id."""
+
+
+def current_request():
+    """The Request the running handler serves (None outside a handler). A
+    handler's coroutine, and tasks it starts, see their own request."""
+    return _current_request.get()
+
+
+class _Served:
+    """A request being served; channels are the ends its arguments bound."""
+    __slots__ = ("conn", "request_id", "minfo", "task", "answered", "session", "channels")
+
+    def __init__(self, session, conn, request_id, minfo, channels):
         self.session = session
         self.conn = conn
         self.request_id = request_id
         self.minfo = minfo
         self.task = None
         self.answered = False
+        self.channels = channels
+
+
+def _finish(sv):
+    """The request is over (answered, failed, given up): False if it was
+    already. Its channels belong to it, so they end with it, before the
+    answer goes out: a Tx the handler did not close is closed, an Rx it did
+    not read to the end is reset (_ChanState.release)."""
+    if sv.answered:
+        return False
+    sv.answered = True
+    sv.session._served.pop((sv.conn, sv.request_id), None)
+    for st in sv.channels:
+        st.release()
+    return True
+
+
+def _reply(sv, reply, data):
+    """Answers with reply (roam_reply_ok or roam_reply_user_error) and data."""
+    if _finish(sv) and sv.conn._ptr is not None:
+        reply(sv.conn._ptr, sv.request_id, None, data, len(data))
+        sv.conn._rt.kick()
 
 
 def _answer(sv, result):
     """Answers a served request with a handler's return value."""
     if sv.answered:
         return
-    sv.answered = True
-    conn, minfo = sv.conn, sv.minfo
-    sv.session._served.pop((conn, sv.request_id), None)
-    if conn._ptr is None:
-        return
+    minfo = sv.minfo
     try:
         if minfo.is_result and isinstance(result, _types.Err):
-            data = minfo.encode_err(result.error)
-            lib.roam_reply_user_error(conn._ptr, sv.request_id, None, data, len(data))
+            reply, data = lib.roam_reply_user_error, minfo.encode_err(result.error)
         else:
             if isinstance(result, _types.Ok):
                 result = result.value
-            data = minfo.encode_ok(result)
-            lib.roam_reply_ok(conn._ptr, sv.request_id, None, data, len(data))
+            reply, data = lib.roam_reply_ok, minfo.encode_ok(result)
     except Exception as e:
         _fail_served(sv, e, "the value %s returned does not encode" % minfo.name, force=True)
         return
-    conn._rt.kick()
+    _reply(sv, reply, data)
 
 
 def _fail_served(sv, exc, what, force=False):
     """A handler raised (or returned what does not encode): the caller gets a
-    Cancelled response whose metadata says why; the session goes on."""
+    Cancelled response whose metadata says why; the session goes on. A
+    UserError of a Result method (unless force) is the method's Err."""
+    if sv.answered:
+        return
     if isinstance(exc, UserError) and sv.minfo.is_result and not force:
-        if sv.answered:
-            return
-        sv.answered = True
-        sv.session._served.pop((sv.conn, sv.request_id), None)
-        if sv.conn._ptr is None:
-            return
         try:
             data = sv.minfo.encode_err(exc.value)
         except Exception as e:
             exc = e
         else:
-            lib.roam_reply_user_error(sv.conn._ptr, sv.request_id, None, data, len(data))
-            sv.conn._rt.kick()
+            _reply(sv, lib.roam_reply_user_error, data)
             return
-    sv.answered = True
-    sv.session._served.pop((sv.conn, sv.request_id), None)
+    _finish(sv)
     text = "%s: %s raised %s: %s" % (sv.minfo.name, what, type(exc).__name__, exc)
     if sv.conn._ptr is not None:
         with _MdArg({"roam-error": text}) as md:
@@ -898,17 +966,14 @@ def _fail_served(sv, exc, what, force=False):
 def _handler_done(sv, task):
     """An async handler finished: answer with what it returned or raised."""
     if task.cancelled():
-        if not sv.answered:  # cancelled by the user: give up on the request
-            sv.answered = True
-            sv.session._served.pop((sv.conn, sv.request_id), None)
-            if sv.conn._ptr is not None:
-                lib.roam_reply_release(sv.conn._ptr, sv.request_id)
-                sv.conn._rt.kick()
+        # cancelled by the user: give up on the request
+        if _finish(sv) and sv.conn._ptr is not None:
+            lib.roam_reply_release(sv.conn._ptr, sv.request_id)
+            sv.conn._rt.kick()
         return
     exc = task.exception()
     if exc is not None:
-        if not sv.answered:
-            _fail_served(sv, exc, "the handler")
+        _fail_served(sv, exc, "the handler")
         return
     _answer(sv, task.result())
 
@@ -1072,8 +1137,14 @@ class Session:
             except BaseException as e:
                 _report(e, "on_conn_closed", self)
 
-    def _c_serve(self, cptr, request_id, method_id, chans, nch, md, args, n):
-        from . import _service
+    def _c_serve(self, cptr, request_id, *call):
+        try:
+            self._serve(cptr, request_id, *call)
+        except BaseException:
+            lib.roam_reply_release(cptr, request_id)  # libroam must not wait for an answer
+            raise
+
+    def _serve(self, cptr, request_id, method_id, chans, nch, md, args, n):
         conn = self._conn(cptr)
         disp = conn._dispatch if conn._dispatch is not None else self._dispatch
         entry = disp.get(method_id) if disp is not None else None
@@ -1095,14 +1166,26 @@ class Session:
             lib.roam_reply_fail(cptr, request_id, _lib.EINVALIDPAYLOAD, None)
             self._rt.kick()
             return
-        sv = _Served(self, conn, request_id, minfo)
+        sv = _Served(self, conn, request_id, minfo, ctx.states if ctx is not None else ())
+        # the handler, and the task made of it (a copy of this context), see
+        # their request through current_request()
+        token = _current_request.set(Request(conn, minfo.name, _md_read(md), request_id))
+        try:
+            self._run_handler(sv, fn, values)
+        finally:
+            _current_request.reset(token)
+
+    def _run_handler(self, sv, fn, values):
+        """Calls the handler: a plain one is answered now, a coroutine becomes
+        a task answered when it finishes."""
+        from . import _service
         try:
             r = fn(*values)
         except BaseException as e:
             _fail_served(sv, e, "the handler")
             return
         if _service.is_awaitable(r):
-            self._served[(conn, request_id)] = sv
+            self._served[(sv.conn, sv.request_id)] = sv
             sv.task = asyncio.ensure_future(r, loop=self._rt.loop)
             sv.task.add_done_callback(lambda t, sv=sv: _handler_done(sv, t))
         else:
@@ -1110,11 +1193,11 @@ class Session:
 
     def _c_serve_cancelled(self, cptr, request_id):
         conn = self._by_ptr.get(cptr)
-        sv = self._served.pop((conn, request_id), None) if conn is not None else None
+        sv = self._served.get((conn, request_id)) if conn is not None else None
         if sv is None:
             lib.roam_reply_release(cptr, request_id)
             return
-        sv.answered = True
+        _finish(sv)
         lib.roam_reply_release(cptr, request_id)
         if sv.task is not None and not sv.task.done():
             sv.task.cancel()
@@ -1203,128 +1286,25 @@ class Session:
         await asyncio.shield(self._closed)
 
 
-def _session(ud):
-    return _objs.get(ud)
+def _reply_unknown(conn, request_id, *rest):
+    lib.roam_reply_fail(conn, request_id, _lib.EUNKNOWNMETHOD, None)
 
 
-@_lib.handshake_cb
-def _handshake_tramp(s, ud, status, md):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_handshake(status, md)
-    except BaseException as e:
-        _report(e, "handshake", _session(ud))
-
-
-@_lib.session_end_cb
-def _session_end_tramp(s, ud, error, reason):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_end(error, reason)
-    except BaseException as e:
-        _report(e, "session end", _session(ud))
-
-
-@_lib.session_close_cb
-def _session_close_tramp(s, ud):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_closed()
-    except BaseException as e:
-        _report(e, "session close")
-
-
-@_lib.inbound_open_cb
-def _inbound_open_tramp(s, ud, conn, md):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_inbound_open(conn, md)
-        else:
-            lib.roam_conn_reject(conn, None)
-    except BaseException as e:
-        _report(e, "inbound open", _session(ud))
-
-
-@_lib.open_result_cb
-def _open_result_tramp(s, ud, conn, status, md):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_open_result(conn, status, md)
-    except BaseException as e:
-        _report(e, "open result", _session(ud))
-
-
-@_lib.conn_closed_cb
-def _conn_closed_tramp(s, ud, conn, origin, reason, md):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_conn_closed(conn, origin, reason, md)
-    except BaseException as e:
-        _report(e, "connection closed", _session(ud))
-
-
-@_lib.serve_cb
-def _serve_tramp(s, ud, conn, request_id, method_id, chans, nch, md, args, n):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_serve(conn, request_id, method_id, chans, nch, md, args, n)
-        else:
-            lib.roam_reply_fail(conn, request_id, _lib.EUNKNOWNMETHOD, None)
-    except BaseException as e:
-        try:
-            lib.roam_reply_release(conn, request_id)
-        except BaseException:
-            pass
-        _report(e, "serve", _session(ud))
-
-
-@_lib.serve_cancelled_cb
-def _serve_cancelled_tramp(s, ud, conn, request_id):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_serve_cancelled(conn, request_id)
-        else:
-            lib.roam_reply_release(conn, request_id)
-    except BaseException as e:
-        _report(e, "serve cancelled", _session(ud))
-
-
-@_lib.keepalive_timeout_cb
-def _keepalive_tramp(s, ud):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_keepalive_timeout()
-    except BaseException as e:
-        _report(e, "keepalive timeout", _session(ud))
-
-
-@_lib.pong_cb
-def _pong_tramp(s, ud, nonce, rtt_us):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_pong(nonce, rtt_us)
-    except BaseException as e:
-        _report(e, "pong", _session(ud))
-
-
-@_lib.writable_cb
-def _writable_tramp(s, ud):
-    try:
-        x = _session(ud)
-        if x is not None:
-            x._c_writable()
-    except BaseException as e:
-        _report(e, "writable", _session(ud))
+_handshake_tramp = _trampoline(_lib.handshake_cb, "handshake", Session._c_handshake)
+_session_end_tramp = _trampoline(_lib.session_end_cb, "session end", Session._c_end)
+_session_close_tramp = _trampoline(_lib.session_close_cb, "session close", Session._c_closed)
+_inbound_open_tramp = _trampoline(_lib.inbound_open_cb, "inbound open", Session._c_inbound_open,
+                                  if_gone=lambda conn, md: lib.roam_conn_reject(conn, None))
+_open_result_tramp = _trampoline(_lib.open_result_cb, "open result", Session._c_open_result)
+_conn_closed_tramp = _trampoline(_lib.conn_closed_cb, "connection closed",
+                                 Session._c_conn_closed)
+_serve_tramp = _trampoline(_lib.serve_cb, "serve", Session._c_serve, if_gone=_reply_unknown)
+_serve_cancelled_tramp = _trampoline(_lib.serve_cancelled_cb, "serve cancelled",
+                                     Session._c_serve_cancelled, if_gone=lib.roam_reply_release)
+_keepalive_tramp = _trampoline(_lib.keepalive_timeout_cb, "keepalive timeout",
+                               Session._c_keepalive_timeout)
+_pong_tramp = _trampoline(_lib.pong_cb, "pong", Session._c_pong)
+_writable_tramp = _trampoline(_lib.writable_cb, "writable", Session._c_writable)
 
 
 def _make_callbacks():
@@ -1389,6 +1369,24 @@ def _split(kw):
     return opts, events
 
 
+def _make_handle(rt, obj, opts, what, c_new):
+    """Gives obj (a Session or Server, registered under obj.key) its C handle:
+    c_new(options, out pointer) with the options opts. On failure obj is
+    unregistered and RoamError raised; on success the runtime has one user more
+    (until obj's final close callback)."""
+    o = _options(**opts)
+    p = c_void_p()
+    try:
+        rc = c_new(o, byref(p))
+    finally:
+        lib.roam_options_free(o)
+    if rc < 0:
+        _objs.pop(obj.key, None)
+        check(rc, what)
+    obj._ptr = p.value
+    rt.acquire()
+
+
 async def connect(address, **kw):
     """Connects to address ("tcp://HOST:PORT", "unix:PATH") and completes the
     handshake (as initiator unless role= says otherwise). Keywords: serve=
@@ -1399,18 +1397,9 @@ async def connect(address, **kw):
     opts, events = _split(dict(kw))
     rt = _runtime()
     s = Session(rt, **events)
-    o = _options(**opts)
-    p = c_void_p()
-    try:
-        rc = lib.roam_session_connect(rt.ptr, address.encode("utf-8"), o, _CALLBACKS, s.key,
-                                      byref(p))
-    finally:
-        lib.roam_options_free(o)
-    if rc < 0:
-        _objs.pop(s.key, None)
-        check(rc, "roam_session_connect(%s)" % address)
-    s._ptr = p.value
-    rt.acquire()
+    _make_handle(rt, s, opts, "roam_session_connect(%s)" % address,
+                 lambda o, out: lib.roam_session_connect(rt.ptr, address.encode("utf-8"), o,
+                                                         _CALLBACKS, s.key, out))
     rt.kick()
     try:
         await asyncio.shield(s._handshake)
@@ -1496,24 +1485,8 @@ class Server:
         self._rt.release()
 
 
-@_lib.accept_cb
-def _accept_tramp(l, ud, status, s):
-    try:
-        srv = _objs.get(ud)
-        if srv is not None:
-            srv._c_accept(status, s)
-    except BaseException as e:
-        _report(e, "accept")
-
-
-@_lib.listener_close_cb
-def _listener_close_tramp(l, ud):
-    try:
-        srv = _objs.get(ud)
-        if srv is not None:
-            srv._c_closed()
-    except BaseException as e:
-        _report(e, "listener close")
+_accept_tramp = _trampoline(_lib.accept_cb, "accept", Server._c_accept)
+_listener_close_tramp = _trampoline(_lib.listener_close_cb, "listener close", Server._c_closed)
 
 
 async def listen(address, on_session=None, **kw):
@@ -1522,18 +1495,9 @@ async def listen(address, on_session=None, **kw):
     opts, events = _split(dict(kw))
     rt = _runtime()
     srv = Server(rt, events, on_session)
-    o = _options(**opts)
-    p = c_void_p()
-    try:
-        rc = lib.roam_listener_new(rt.ptr, address.encode("utf-8"), o, _CALLBACKS, _accept_tramp,
-                                   srv.key, byref(p))
-    finally:
-        lib.roam_options_free(o)
-    if rc < 0:
-        _objs.pop(srv.key, None)
-        check(rc, "roam_listener_new(%s)" % address)
-    srv._ptr = p.value
-    rt.acquire()
+    _make_handle(rt, srv, opts, "roam_listener_new(%s)" % address,
+                 lambda o, out: lib.roam_listener_new(rt.ptr, address.encode("utf-8"), o,
+                                                      _CALLBACKS, _accept_tramp, srv.key, out))
     buf = create_string_buffer(512)
     n = c_size_t(512)
     check(lib.roam_listener_address(srv._ptr, buf, byref(n)), "roam_listener_address")

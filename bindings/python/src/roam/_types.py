@@ -84,51 +84,84 @@ class Result(typing.Generic[T, E]):
     roam.Ok / roam.Err."""
 
 
-class Ok:
+class _Outcome:
+    """Ok and Err: one value, compared and hashed with the variant."""
+    __slots__ = ()
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._inner() == self._inner()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._inner()))
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self._inner())
+
+
+class Ok(_Outcome):
     __slots__ = ("value",)
 
     def __init__(self, value=None):
         self.value = value
 
-    def __eq__(self, other):
-        return type(other) is Ok and other.value == self.value
-
-    def __hash__(self):
-        return hash(("Ok", self.value))
-
-    def __repr__(self):
-        return "Ok(%r)" % (self.value,)
+    def _inner(self):
+        return self.value
 
 
-class Err:
+class Err(_Outcome):
     __slots__ = ("error",)
 
     def __init__(self, error):
         self.error = error
 
-    def __eq__(self, other):
-        return type(other) is Err and other.error == self.error
-
-    def __hash__(self):
-        return hash(("Err", self.error))
-
-    def __repr__(self):
-        return "Err(%r)" % (self.error,)
+    def _inner(self):
+        return self.error
 
 
 # ---- channel types (the runtime gives them behaviour) ----------------------------
 
 
-class Tx(typing.Generic[T]):
+SEND, RECEIVE = 1, 2  # a channel end's direction, as libroam numbers it
+
+
+class _ChannelEnd:
+    """What both ends of a channel have: the shared state (the runtime's
+    _ChanState), its id once in a call, whether it ended."""
+    __slots__ = ("_state",)
+    _direction = None  # SEND for a Tx, RECEIVE for an Rx
+
+    def __init__(self, state):
+        self._state = state
+
+    def __del__(self):
+        # Like Rust's Drop: once this end is garbage-collected, nothing can use
+        # it, so the runtime closes it (a Tx) or resets it (an Rx) if it is
+        # our end of a channel in a call that has not ended.
+        try:
+            self._state.end_dropped(self._direction)
+        except Exception:  # interpreter shutdown, or a state without a runtime
+            pass
+
+    @property
+    def id(self):
+        return self._state.id
+
+    @property
+    def ended(self):
+        return self._state.ended
+
+    def __repr__(self):
+        return "<roam.%s %s>" % (type(self).__name__, self._state.describe())
+
+
+class Tx(_ChannelEnd, typing.Generic[T]):
     """`roam.Tx[T]`: the sending end of a channel of T (Rust's Tx<T>).
 
     Make a pair with roam.channel(); pass the Rx end in a call whose method
     takes an Rx[T] and send on this end (or receive a Tx as a handler
     argument). send() waits while the peer has given no credit."""
-    __slots__ = ("_state",)
-
-    def __init__(self, state):
-        self._state = state
+    __slots__ = ()
+    _direction = SEND
 
     async def send(self, item):
         """Sends one item; waits for credit. RoamError once the channel ended."""
@@ -142,14 +175,6 @@ class Tx(typing.Generic[T]):
         """No more items (Close goes out after the queued ones)."""
         self._state.close(metadata)
 
-    @property
-    def id(self):
-        return self._state.id
-
-    @property
-    def ended(self):
-        return self._state.ended
-
     async def __aenter__(self):
         return self
 
@@ -157,20 +182,15 @@ class Tx(typing.Generic[T]):
         if not self._state.ended and not self._state.closing:
             self._state.close(None)
 
-    def __repr__(self):
-        return "<roam.Tx %s>" % self._state.describe()
 
-
-class Rx(typing.Generic[T]):
+class Rx(_ChannelEnd, typing.Generic[T]):
     """`roam.Rx[T]`: the receiving end of a channel of T (Rust's Rx<T>).
 
     `async for item in rx`, or `await rx.recv()` (ChannelClosed once the
     sender closed it), or rx.set_handler(on_item, on_end) for callbacks.
     Credit goes back to the sender as items are taken."""
-    __slots__ = ("_state",)
-
-    def __init__(self, state):
-        self._state = state
+    __slots__ = ()
+    _direction = RECEIVE
 
     async def recv(self):
         """The next item; ChannelClosed when the sender closed the channel,
@@ -195,17 +215,6 @@ class Rx(typing.Generic[T]):
     def reset(self, metadata=None):
         """Asks the sender to stop; the channel ends here."""
         self._state.reset(metadata)
-
-    @property
-    def id(self):
-        return self._state.id
-
-    @property
-    def ended(self):
-        return self._state.ended
-
-    def __repr__(self):
-        return "<roam.Rx %s>" % self._state.describe()
 
 
 # ---- enums with data ---------------------------------------------------------------
@@ -469,11 +478,17 @@ def _str_enc(v, out, ctx):
     out += b
 
 
-def _str_dec(buf, pos, ctx):
+def _span_dec(buf, pos, what):
+    """A length-prefixed run of bytes (a string, a byte string): (start, end)."""
     n, pos = _len_dec(buf, pos)
     end = pos + n
     if end > len(buf):
-        _fail(_lib.EBADLENGTH, "string length runs past the end")
+        _fail(_lib.EBADLENGTH, "%s length runs past the end" % what)
+    return pos, end
+
+
+def _str_dec(buf, pos, ctx):
+    pos, end = _span_dec(buf, pos, "string")
     try:
         return buf[pos:end].decode("utf-8"), end
     except UnicodeDecodeError:
@@ -499,10 +514,7 @@ def _bytes_enc(v, out, ctx):
 
 
 def _bytes_dec(buf, pos, ctx):
-    n, pos = _len_dec(buf, pos)
-    end = pos + n
-    if end > len(buf):
-        _fail(_lib.EBADLENGTH, "byte string length runs past the end")
+    pos, end = _span_dec(buf, pos, "byte string")
     return bytes(buf[pos:end]), end
 
 

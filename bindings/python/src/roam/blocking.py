@@ -88,51 +88,49 @@ class Client:
     client.method.start(args...) returns a BlockingCall."""
 
     def __init__(self, service_cls, conn, metadata=None):
-        self._async = service_cls.client(conn._conn, metadata)
+        self._async = service_cls.client(conn._async, metadata)
         for m in service_cls.methods():
             setattr(self, m.method, _Method(self._async, m.method))
+
+
+def _reads(attr, doc=None):
+    """A read-only property giving the wrapped async object's attr (the
+    blocking classes below are views of an async object held in _async)."""
+    return property(lambda self: getattr(self._async, attr), doc=doc)
 
 
 class Connection:
     """A blocking view of a roam.Connection (.async_conn is the async one)."""
 
     def __init__(self, conn):
-        self._conn = conn
+        self._async = conn
 
-    @property
-    def async_conn(self):
-        return self._conn
-
-    @property
-    def id(self):
-        return self._conn.id
-
-    @property
-    def metadata(self):
-        return self._conn.metadata
+    async_conn = property(lambda self: self._async)
+    id = _reads("id")
+    metadata = _reads("metadata")
 
     def client(self, service_cls, metadata=None):
         return Client(service_cls, self, metadata)
 
     def call_raw(self, method_id, payload=b"", timeout=None):
-        return run(self._conn.call_raw(method_id, payload), timeout)
+        return run(self._async.call_raw(method_id, payload), timeout)
 
     def close(self, metadata=None, wait=True, timeout=None):
-        self._conn.close(metadata)
+        self._async.close(metadata)
         if wait:
             return self.closed(timeout)
 
     def closed(self, timeout=None):
-        return run(self._conn.closed(), timeout)
+        return run(self._async.closed(), timeout)
 
     def accept(self, metadata=None, serve=None):
-        self._conn.accept(metadata, serve)
+        self._async.accept(metadata, serve)
 
     def reject(self, metadata=None):
-        self._conn.reject(metadata)
+        self._async.reject(metadata)
 
     def release(self):
-        self._conn.release()
+        self._async.release()
 
 
 def _wrap_events(kw):
@@ -149,20 +147,12 @@ class Session:
     """A blocking roam session; `with` closes it."""
 
     def __init__(self, s):
-        self._s = s
+        self._async = s
         self.root = Connection(s.root) if s.root is not None else None
 
-    @property
-    def async_session(self):
-        return self._s
-
-    @property
-    def ended(self):
-        return self._s.ended
-
-    @property
-    def error(self):
-        return self._s.error
+    async_session = property(lambda self: self._async)
+    ended = _reads("ended")
+    error = _reads("error")
 
     def __enter__(self):
         return self
@@ -175,7 +165,7 @@ class Session:
         return self.root.client(service_cls, metadata)
 
     def open(self, metadata=None, timeout=None, serve=None):
-        return Connection(run(self._s.open(metadata, serve=serve), timeout))
+        return Connection(run(self._async.open(metadata, serve=serve), timeout))
 
     def run(self, awaitable, timeout=None):
         return run(awaitable, timeout)
@@ -196,13 +186,13 @@ class Session:
         run(tx.send(item), timeout)
 
     def wait_ended(self, timeout=None):
-        return run(self._s.wait_ended(), timeout)
+        return run(self._async.wait_ended(), timeout)
 
     def shutdown(self):
-        self._s.shutdown()
+        self._async.shutdown()
 
     def close(self):
-        run(self._s.close())
+        run(self._async.close())
 
 
 def connect(address, timeout=None, **kw):

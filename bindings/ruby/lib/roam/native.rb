@@ -155,6 +155,8 @@ module Roam
     attach_function :roam_channel_send, [:conn, :uint64, :pointer, :size_t], :int
     attach_function :roam_channel_close, [:conn, :uint64, :md], :int
     attach_function :roam_channel_reset, [:conn, :uint64, :md], :int
+    attach_function :roam_channel_set_manual_credit, [:conn, :uint64, :int], :int
+    attach_function :roam_channel_grant, [:conn, :uint64, :uint32], :int
     attach_function :roam_channel_credit, [:conn, :uint64, :pointer], :int
 
     # listeners
@@ -233,6 +235,8 @@ module Roam
 
     NTS = 0xFFFF_FFFF_FFFF_FFFF
     NO_TIMEOUT = 0xFFFF_FFFF
+    # ROAM_DEFAULT_CHANNEL_CREDIT: a channel's credit when its type says 0.
+    DEFAULT_CHANNEL_CREDIT = 16
     # The writer / reader structs' sizes (roam_postcard.h, fixed for 1.x).
     WRITER_SIZE = 80
     READER_SIZE = 72

@@ -113,6 +113,16 @@ module Roam
         end
       end
 
+      # The value of type in (pointer, len), every byte used: items and
+      # answers, decoded where libroam hands them over.
+      def self.decode(type, data, len)
+        using(data, len) do |r|
+          v = type.decode(r)
+          r.finish
+          v
+        end
+      end
+
       def error = @ptr.get_int(32)
 
       # Raises unless everything read was well-formed and nothing is left.

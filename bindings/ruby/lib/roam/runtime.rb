@@ -1060,25 +1060,9 @@ module Roam
       @metadata = Metadata.read(FFI::Pointer.new(md)) if md != 0 && Native.roam_metadata_count_at(md) != 0
       begin
         if status.zero?
-          @value = if @desc
-                     Postcard::Reader.using(val, len) do |r|
-                       v = @desc.ret_type.decode(r)
-                       r.finish
-                       v
-                     end
-                   else
-                     len.zero? ? "".b : val.read_bytes(len)
-                   end
+          @value = @desc ? Postcard::Reader.decode(@desc.ret_type, val, len) : raw_bytes(val, len)
         elsif status == Error::CODES[:EUSER]
-          ev = if @desc&.result?
-                 Postcard::Reader.using(val, len) do |r|
-                   v = @desc.ret.err.decode(r)
-                   r.finish
-                   v
-                 end
-               else
-                 len.zero? ? "".b : val.read_bytes(len)
-               end
+          ev = @desc&.result? ? Postcard::Reader.decode(@desc.ret.err, val, len) : raw_bytes(val, len)
           @error = UserError.new(ev, "#{@desc&.full_name || 'call'} returned the user error #{ev.inspect}")
         elsif @timed_out && status == Error::CODES[:ECANCELLED]
           @error = Roam::ETIMEDOUT.new(Error::CODES[:ETIMEDOUT], "#{@desc&.full_name || 'call'}: deadline passed (cancelled)")
@@ -1101,6 +1085,11 @@ module Roam
     end
 
     def desc = @desc
+
+    private
+
+    # An untyped call's answer (or error): the bytes as they came.
+    def raw_bytes(val, len) = len.zero? ? "".b : val.read_bytes(len)
   end
 
   # The answer to one served call (handlers that take `reply:`).
@@ -1266,6 +1255,10 @@ module Roam
       @elem = type.elem
       @dir = dir
       @handle = Handles.put(self)
+      # Credit goes back in batches of half the channel's credit, as
+      # roam-core's receivers grant it.
+      @grant_batch = [(type.credit.nonzero? || Native::DEFAULT_CHANNEL_CREDIT) / 2, 1].max
+      @ungranted = 0
     end
 
     def unprepare
@@ -1275,6 +1268,10 @@ module Roam
 
     def attach(id)
       @id = id
+      return unless @dir == CallContext::RECEIVE
+
+      # We grant credit as the application takes items (see "receiving").
+      Error.check(Native.roam_channel_set_manual_credit(@conn.ptr, id, 1), "roam_channel_set_manual_credit")
     end
 
     # The call went out: items sent before it go now.
@@ -1375,10 +1372,20 @@ module Roam
     def _writable = flush
 
     # -- receiving --------------------------------------------------------------
+    #
+    # A receiving channel's credit is granted by hand (#attach turns libroam's
+    # automatic grants off): it goes back as the application takes items (an
+    # on_item handler, Rx#next / #each), not as libroam hands them over. So
+    # however fast the sender, at most the channel's credit of items waits
+    # in @items. Items taken but not granted back yet stay under a batch
+    # (half the credit), so the sender always has credit while @items is empty.
+
+    # What #receive returns once the channel has closed and every item was taken.
+    NO_MORE = Object.new.freeze
 
     def on_item(&blk)
       @on_item = blk
-      @items.shift.then { |v| blk.call(v) } until @items.empty?
+      blk.call(take_item) until @items.empty?
     end
 
     def on_end(&blk)
@@ -1386,12 +1393,35 @@ module Roam
       blk.call(@reason, @end_metadata) if @ended
     end
 
-    def items_waiting? = !@items.empty?
+    # Items received and not taken yet (at most the channel's credit).
+    def buffered = @items.size
 
-    def take_items
-      out = @items
-      @items = []
-      out
+    # Blocking (runs the runtime): the next item, or NO_MORE once the
+    # sender has closed the channel; raises if it ended otherwise.
+    def receive
+      rt = runtime or raise Roam::ESTATE.new(Error::CODES[:ESTATE], "the channel is not in a call yet")
+      rt.run_until { @ended || !@items.empty? } if @items.empty? && !@ended
+      return take_item unless @items.empty?
+      raise Error.for(@reason, "channel #{@id}") unless @reason.zero?
+
+      NO_MORE
+    end
+
+    def take_item
+      item = @items.shift
+      item_taken
+      item
+    end
+
+    # One item went to the application: its credit is due back.
+    def item_taken
+      @ungranted += 1
+      return if @ungranted < @grant_batch || @ended || @conn.closed?
+
+      # A grant fails only when the channel or its connection is going
+      # away; the end callback that follows says why.
+      Native.roam_channel_grant(@conn.ptr, @id, @ungranted)
+      @ungranted = 0
     end
 
     def reset(md)
@@ -1403,16 +1433,20 @@ module Roam
     end
 
     def _item(ptr, len)
-      v = Postcard::Reader.using(ptr, len) do |r|
-        x = @elem.decode(r)
-        r.finish
-        x
-      end
+      v = decode_item(ptr, len)
       if @on_item
-        @on_item.call(v)
+        begin
+          @on_item.call(v)
+        ensure
+          item_taken # a handler that raised took the item all the same
+        end
       else
         @items << v
       end
+    end
+
+    def decode_item(ptr, len)
+      Postcard::Reader.decode(@elem, ptr, len)
     rescue Error => e
       # An item that does not decode: stop the channel, report it.
       @decode_error = e
@@ -1435,12 +1469,26 @@ module Roam
     def runtime = @conn&.runtime
   end
 
-  # The sending end of a channel (Roam.channel's first).
-  class Tx
+  # What both ends of a channel answer: its id and how it ended.
+  class ChannelEnd
     attr_reader :state
 
     def initialize(state) = @state = state
 
+    # { |reason, metadata| } when the channel ends (reason 0: closed by the
+    # sender; Roam::ERESET::CODE: reset by the receiver). Non-blocking.
+    def on_end(&blk)
+      @state.on_end(&blk)
+      self
+    end
+
+    def id = @state.id
+    def ended? = @state.ended?
+    def end_reason = @state.reason
+  end
+
+  # The sending end of a channel (Roam.channel's first).
+  class Tx < ChannelEnd
     # Sends one item; queued in Ruby past libroam's queue, sent as credit
     # comes back. Before the call is made, items wait for it.
     def send(item)
@@ -1456,25 +1504,13 @@ module Roam
       self
     end
 
-    # { |reason, metadata| } when the channel ends (reason 0: closed;
-    # Roam::ERESET::CODE: the receiver reset it).
-    def on_end(&blk)
-      @state.on_end(&blk)
-      self
-    end
-
-    def id = @state.id
-    def ended? = @state.ended?
-    def end_reason = @state.reason
+    # Items waiting in Ruby for libroam's queue to take them.
     def queued = @state.queued
   end
 
   # The receiving end of a channel (Roam.channel's second).
-  class Rx
+  class Rx < ChannelEnd
     include Enumerable
-    attr_reader :state
-
-    def initialize(state) = @state = state
 
     # Non-blocking: { |item| } for each item (those that came already first).
     def on_item(&blk)
@@ -1482,38 +1518,36 @@ module Roam
       self
     end
 
-    # Non-blocking: { |reason, metadata| } once the channel ends.
-    def on_end(&blk)
-      @state.on_end(&blk)
-      self
-    end
-
     # Blocking (outside callbacks): yields each item until the channel
-    # ends; raises if it ended otherwise than closed by the sender.
+    # ends; raises if it ended otherwise than closed by the sender. The
+    # sender gets credit back only as items are taken here: a call that
+    # sends us more than the channel's credit completes only while we read
+    # (start it with client.async, read, then take its value).
     def each
       return enum_for(:each) unless block_given?
 
-      rt = @state.runtime or raise Roam::ESTATE.new(Error::CODES[:ESTATE], "the channel is not in a call yet")
-      loop do
-        @state.take_items.each { |v| yield v }
-        break if @state.ended?
-
-        rt.run_until { @state.ended? || @state.items_waiting? }
+      until (item = @state.receive).equal?(ChannelState::NO_MORE)
+        yield item
       end
-      @state.take_items.each { |v| yield v }
-      raise Error.for(@state.reason, "channel #{id}") unless @state.reason.zero?
-
       self
     end
+
+    # Blocking (outside callbacks): the next item; StopIteration once the
+    # sender has closed the channel, the Roam::Error of its end otherwise.
+    def next
+      item = @state.receive
+      raise StopIteration, "channel #{id} is closed" if item.equal?(ChannelState::NO_MORE)
+
+      item
+    end
+
+    # Items received and not taken yet: never more than the channel's credit.
+    def buffered = @state.buffered
 
     # Asks the sender to stop.
     def reset(metadata = nil, **entries)
       @state.reset(Metadata.merge(metadata, entries))
       self
     end
-
-    def id = @state.id
-    def ended? = @state.ended?
-    def end_reason = @state.reason
   end
 end

@@ -38,6 +38,13 @@ module Roam
       raise Roam::EINVAL.new(Error::CODES[:EINVAL], "expected #{what}, got #{v.inspect[0, 60]}")
     end
 
+    # A composite type's signature: its head (rc, what roam_sig_list & co
+    # returned), then its element types' in order, up to the first failure.
+    def self.sig_of_elements(b, rc, *types)
+      types.each { |t| rc = t.sig(b) if rc.zero? }
+      rc
+    end
+
     class Type
       def min_size = 1
       def inspect = "#<roam #{self}>"
@@ -205,10 +212,7 @@ module Roam
         Array.new(r.out.get_uint64(0)) { @elem.decode(r) }
       end
 
-      def sig(b)
-        rc = N.roam_sig_list(b)
-        rc.zero? ? @elem.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, N.roam_sig_list(b), @elem)
 
       def to_s = "list<#{@elem}>"
     end
@@ -216,10 +220,7 @@ module Roam
     class SetOf < List
       def decode(r) = super.to_set
 
-      def sig(b)
-        rc = N.roam_sig_set(b)
-        rc.zero? ? @elem.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, N.roam_sig_set(b), @elem)
 
       def to_s = "set<#{@elem}>"
     end
@@ -240,10 +241,7 @@ module Roam
       def decode(r) = Array.new(@len) { @elem.decode(r) }
       def min_size = @elem.min_size * @len
 
-      def sig(b)
-        rc = N.roam_sig_array(b, @len)
-        rc.zero? ? @elem.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, N.roam_sig_array(b, @len), @elem)
 
       def to_s = "[#{@elem}; #{@len}]"
     end
@@ -275,11 +273,7 @@ module Roam
         h
       end
 
-      def sig(b)
-        rc = N.roam_sig_map(b)
-        rc = @key.sig(b) if rc.zero?
-        rc.zero? ? @value.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, N.roam_sig_map(b), @key, @value)
 
       def to_s = "map<#{@key}, #{@value}>"
     end
@@ -299,10 +293,7 @@ module Roam
         r.out.get_int(0).zero? ? nil : @elem.decode(r)
       end
 
-      def sig(b)
-        rc = N.roam_sig_option(b)
-        rc.zero? ? @elem.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, N.roam_sig_option(b), @elem)
 
       def to_s = "option<#{@elem}>"
     end
@@ -325,9 +316,7 @@ module Roam
       def sig(b)
         return N.roam_sig_primitive(b, 0x10) if @elems.empty?
 
-        rc = N.roam_sig_tuple(b, @elems.size)
-        @elems.each { |t| rc = t.sig(b) if rc.zero? }
-        rc
+        Types.sig_of_elements(b, N.roam_sig_tuple(b, @elems.size), *@elems)
       end
 
       def to_s = "(#{@elems.join(', ')})"
@@ -376,10 +365,7 @@ module Roam
         ctx.bind_channel(self)
       end
 
-      def sig(b)
-        rc = @kind == :rx ? N.roam_sig_rx(b) : N.roam_sig_tx(b)
-        rc.zero? ? @elem.sig(b) : rc
-      end
+      def sig(b) = Types.sig_of_elements(b, @kind == :rx ? N.roam_sig_rx(b) : N.roam_sig_tx(b), @elem)
 
       def to_s = "#{@kind}<#{@elem}>"
     end
@@ -469,11 +455,10 @@ module Roam
             case v.kind
             when :unit then rc = N.roam_sig_variant_unit(b, n, n.bytesize)
             when :newtype
-              rc = N.roam_sig_variant_newtype(b, n, n.bytesize)
-              rc = v.fields[0][1].sig(b) if rc.zero?
+              rc = Types.sig_of_elements(b, N.roam_sig_variant_newtype(b, n, n.bytesize), v.fields[0][1])
             when :tuple
-              rc = N.roam_sig_variant_tuple(b, n, n.bytesize, v.fields.size)
-              v.fields.each { |_, t| rc = t.sig(b) if rc.zero? }
+              rc = Types.sig_of_elements(b, N.roam_sig_variant_tuple(b, n, n.bytesize, v.fields.size),
+                                         *v.fields.map(&:last))
             else
               rc = N.roam_sig_variant_struct(b, n, n.bytesize, v.fields.size)
               v.fields.each do |k, t|
