@@ -1,5 +1,7 @@
 #include "session/connection_table.hpp"
 
+#include <algorithm>
+
 namespace roam::session {
 
 Connection *ConnectionTable::find(uint64_t id) {
@@ -27,6 +29,8 @@ std::vector<Connection> ConnectionTable::drain() {
   all.reserve(conns_.size());
   for (auto &kv : conns_) all.push_back(kv.second);
   conns_.clear();
+  std::sort(all.begin(), all.end(),
+            [](const Connection &a, const Connection &b) { return a.id < b.id; });
   return all;
 }
 
