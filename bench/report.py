@@ -226,7 +226,8 @@ impl_table("Unary echo, 256 in flight, TCP", "unary256", "rate", "calls/s", LAT 
            note="The Rust server advertises 64 concurrent requests: a client of it keeps at most 64 in flight.")
 impl_table("Unary echo, 256 in flight, Unix socket", "unary256-unix", "rate", "calls/s", LAT)
 impl_table("100 sessions at once, 1 call in flight on each", "sessions100", "rate", "calls/s", LAT + CPU,
-           note="The Rust peer's `serve` scenario takes one session: no Rust row.")
+           note="The Rust row is the libroam client against the Rust peer's `bench-serve` (its own client, "
+                "bench-call, makes one session).")
 impl_table("1,000 sessions at once, 1 call in flight on each", "sessions1000", "rate", "calls/s", LAT + CPU)
 impl_table("Channel streaming, 64-byte items (one channel)", "stream64", "rate", "items/s", CPU,
            note="libroam: credit 64 (Tx<T, 64>), the window of the plain client's 64 frames in flight; "

@@ -28,8 +28,7 @@ trap cleanup EXIT
 
 start_server() {  # rust | libroam → sets $addr (our tcp:// form)
   if [[ $1 == rust ]]; then
-    "$peer" run --role acceptor --listen tcp:127.0.0.1:0 --scenario serve --timeout-ms 600000 \
-      >"$work/server.log" 2>&1 &
+    "$peer" bench-serve tcp:127.0.0.1:0 >"$work/server.log" 2>&1 &
   else
     "$roamcat" serve tcp://127.0.0.1:0 --quiet >"$work/server.log" 2>&1 &
   fi

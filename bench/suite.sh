@@ -150,8 +150,7 @@ start_server() {
     grpc) LD_PRELOAD=$shim ROAM_ALLOC_STATS=$stats "$bin/grpc_echo_server" "$listen" "$@" >"$log" 2>&1 & ;;
     rust)
       local rl=${listen/tcp:\/\//tcp:}
-      LD_PRELOAD=$shim ROAM_ALLOC_STATS=$stats "$peer" run --role acceptor --listen "$rl" --scenario serve \
-        --timeout-ms 600000 >"$log" 2>&1 &
+      LD_PRELOAD=$shim ROAM_ALLOC_STATS=$stats "$peer" bench-serve "$rl" >"$log" 2>&1 &
       ;;
   esac
   server_pid=$!
@@ -266,6 +265,7 @@ for ((r = 1; r <= rounds; r++)); do
   for n in 100 1000; do
     run "sessions$n" plain "$r" plain tcp "" -- $PC @ADDR@ --frame $CALL_FRAME --count $N_SESS --inflight 1 --conns $n @PROBE@
     run "sessions$n" libroam "$r" $roamcat_server tcp "" -- $RB unary @ADDR@ --method $M_ECHO --calls $N_SESS --inflight 1 --sessions $n @PROBE@
+    [[ -n $peer ]] && run "sessions$n" libroam-rust "$r" rust tcp "" -- $RB unary @ADDR@ --method $M_ECHO --calls $((N_SESS / SLOW)) --inflight 1 --sessions $n @PROBE@
     ((have_grpc)) && run "sessions$n" grpc "$r" grpc tcp "" -- $GC unary @ADDR@ --calls $((N_SESS / SLOW)) --inflight 1 --sessions $n @PROBE@
   done
   # ---- channel streaming of 64-byte items ----

@@ -1,11 +1,14 @@
-//! `bench-call`: the reference client for libroam's benchmark. Makes N echo
-//! calls with C in flight and prints `BENCH calls=N seconds=S` (S = the wall
-//! time of the calls alone, handshake excluded).
+//! The Rust side of libroam's benchmark (bench/):
+//!   `bench-call`: makes N echo calls with C in flight and prints
+//!   `BENCH calls=N seconds=S` (S = the wall time of the calls alone,
+//!   handshake excluded);
+//!   `bench-serve`: serves Interop (echo, sum, ...) on every session it
+//!   accepts, every virtual connection accepted, quietly, until killed.
 
 use std::time::Instant;
 
 use crate::service::InteropClient;
-use crate::session::{self, Options, Role};
+use crate::session::{self, OpenPolicy, Options, Role};
 use crate::transport;
 
 pub async fn call(addr: &str, calls: usize, concurrency: usize) -> Result<(), String> {
@@ -36,4 +39,23 @@ pub async fn call(addr: &str, calls: usize, concurrency: usize) -> Result<(), St
     drop(client);
     let _ = s.task.await;
     Ok(())
+}
+
+/// bench-serve: every stream accepted becomes a session (acceptor) serving
+/// Interop on its root and on every virtual connection, for as long as the
+/// counterpart keeps it.
+pub async fn serve(addr: &str) -> Result<(), String> {
+    let listener = transport::Listener::bind(&transport::parse_addr(addr)?).await?;
+    loop {
+        let stream = listener.accept().await?;
+        // Local: the handshake's future is not Send (the sessions run on this
+        // one thread, as libroam's single runtime does).
+        tokio::task::spawn_local(async move {
+            let opts = Options { policy: OpenPolicy::AcceptAll, keepalive: None };
+            if let Ok(s) = session::establish(Role::Acceptor, stream, opts).await {
+                let _root = s.client; // held: the session lasts until the counterpart ends it
+                let _ = s.task.await;
+            }
+        });
+    }
 }

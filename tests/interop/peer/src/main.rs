@@ -7,6 +7,7 @@
 //!   roam-interop-peer blake3                 BLAKE3 of the test-vector inputs
 //!   roam-interop-peer postcard-values        facet-postcard encodings of a fixed list
 //!   roam-interop-peer bench-call --connect ADDR --calls N --concurrency C
+//!   roam-interop-peer bench-serve ADDR                 quiet Interop server, every session
 //!   roam-interop-peer run --role initiator|acceptor (--connect ADDR | --listen ADDR)
 //!                         --scenario NAME [--timeout-ms N]
 //!   roam-interop-peer serve-testbed ADDR [--timeout-ms N]   serves spec-proto's Testbed
@@ -81,6 +82,7 @@ fn main() -> ExitCode {
         }
         Some("run") => run(&args[2..]),
         Some("bench-call") => bench_call(&args[2..]),
+        Some("bench-serve") => bench_serve(&args[2..]),
         Some(cmd @ ("serve-testbed" | "call-testbed")) => testbed(cmd, &args[2..]),
         _ => usage(),
     }
@@ -130,6 +132,22 @@ fn result_line(outcome: Result<Result<(), String>, tokio::time::error::Elapsed>)
         Err(_) => {
             out::line("RESULT fail timeout");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// bench-serve ADDR: quiet, every session, until killed, on the
+/// current-thread runtime (one core, as libroam's single runtime).
+fn bench_serve(args: &[String]) -> ExitCode {
+    let Some(addr) = args.first() else { return usage() };
+    out::set_quiet();
+    let rt = runtime();
+    let local = tokio::task::LocalSet::new();
+    match rt.block_on(local.run_until(bench::serve(addr))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roam-interop-peer: {e}");
+            ExitCode::FAILURE
         }
     }
 }

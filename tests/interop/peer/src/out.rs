@@ -6,6 +6,22 @@ use std::io::Write;
 
 use roam_types::{MetadataEntry, MetadataFlags, MetadataValue};
 
+/// Set by `bench-serve`: the per-call and per-open observations are not
+/// printed (a line and a flush per call would be what a benchmark measures).
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_quiet() {
+    QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A per-call or per-open observation (SERVED, INBOUND_OPEN, ...): a line,
+/// unless quiet.
+pub fn event(text: impl AsRef<str>) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        line(text);
+    }
+}
+
 /// Prints one line and flushes.
 pub fn line(text: impl AsRef<str>) {
     let mut out = std::io::stdout().lock();

@@ -39,24 +39,24 @@ struct CancelWitness {
 impl Drop for CancelWitness {
     fn drop(&mut self) {
         if !self.finished {
-            out::line(format!("HANDLER_CANCELLED method={}", self.method));
+            out::event(format!("HANDLER_CANCELLED method={}", self.method));
         }
     }
 }
 
 impl Interop for InteropService {
     async fn echo(&self, message: String) -> String {
-        out::line("SERVED method=echo");
+        out::event("SERVED method=echo");
         message
     }
 
     async fn add(&self, a: i64, b: i64) -> i64 {
-        out::line("SERVED method=add");
+        out::event("SERVED method=add");
         a.wrapping_add(b)
     }
 
     async fn divide(&self, dividend: i64, divisor: i64) -> Result<i64, MathError> {
-        out::line("SERVED method=divide");
+        out::event("SERVED method=divide");
         if divisor == 0 {
             Err(MathError::DivisionByZero)
         } else {
@@ -65,7 +65,7 @@ impl Interop for InteropService {
     }
 
     async fn sleep_ms(&self, ms: u64) -> u64 {
-        out::line("SERVED method=sleep_ms");
+        out::event("SERVED method=sleep_ms");
         let mut witness = CancelWitness { method: "sleep_ms", finished: false };
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         witness.finished = true;
@@ -73,7 +73,7 @@ impl Interop for InteropService {
     }
 
     async fn sum(&self, mut numbers: Rx<i32>) -> i64 {
-        out::line("SERVED method=sum");
+        out::event("SERVED method=sum");
         let mut total = 0i64;
         while let Ok(Some(n)) = numbers.recv().await {
             total += i64::from(*n);
@@ -82,7 +82,7 @@ impl Interop for InteropService {
     }
 
     async fn generate(&self, count: u32, output: Tx<i32>) {
-        out::line("SERVED method=generate");
+        out::event("SERVED method=generate");
         for i in 0..count as i32 {
             if output.send(i).await.is_err() {
                 break;

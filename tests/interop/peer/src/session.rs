@@ -46,7 +46,7 @@ impl ConnectionAcceptor for PolicyAcceptor {
         metadata: &[MetadataEntry],
     ) -> Result<AcceptedConnection, Metadata<'static>> {
         let parity = if peer_settings.parity == Parity::Odd { "odd" } else { "even" };
-        out::line(format!(
+        out::event(format!(
             "INBOUND_OPEN conn={} parity={parity} max={} {}",
             conn_id.0,
             peer_settings.max_concurrent_requests,
