@@ -195,3 +195,13 @@ void bench_raise_nofile(void) {
   r.rlim_cur = r.rlim_max;
   setrlimit(RLIMIT_NOFILE, &r);
 }
+
+int bench_split_tcp(const char *addr, char *host, size_t host_size, const char **port) {
+  if (strncmp(addr, "tcp://", 6) != 0) return -1;
+  snprintf(host, host_size, "%s", addr + 6);
+  char *colon = strrchr(host, ':');
+  if (colon == NULL) return -1;
+  *colon = 0;
+  *port = colon + 1;
+  return 0;
+}

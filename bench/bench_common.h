@@ -73,6 +73,10 @@ long long bench_opt_ll(int argc, char **argv, const char *name, long long fallba
 /* Raises RLIMIT_NOFILE to its hard limit (for thousands of sessions). */
 void bench_raise_nofile(void);
 
+/* "tcp://HOST:PORT" into host (NUL-terminated, at most host_size) and a
+ * pointer to PORT inside it; 0, or -1 if addr is not of that form. */
+int bench_split_tcp(const char *addr, char *host, size_t host_size, const char **port);
+
 #ifdef __cplusplus
 }
 #endif

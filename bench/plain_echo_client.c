@@ -49,14 +49,11 @@ static int dial(const char *addr) {
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) return -1;
     return fd;
   }
-  if (strncmp(addr, "tcp://", 6) != 0) return -1;
   char host[256];
-  snprintf(host, sizeof host, "%s", addr + 6);
-  char *colon = strrchr(host, ':');
-  if (!colon) return -1;
-  *colon = 0;
+  const char *port;
+  if (bench_split_tcp(addr, host, sizeof host, &port) != 0) return -1;
   struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-  if (getaddrinfo(host, colon + 1, &hints, &res) != 0) return -1;
+  if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
   fd = socket(res->ai_family, res->ai_socktype, 0);
   int rc = connect(fd, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);

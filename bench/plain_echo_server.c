@@ -14,6 +14,8 @@
 
 #include <uv.h>
 
+#include "bench_common.h"
+
 typedef struct {
   char *data;
   size_t len, cap;
@@ -149,12 +151,10 @@ int main(int argc, char **argv) {
     printf("listening on %s\n", addr);
   } else if (strncmp(addr, "tcp://", 6) == 0) {
     char host[256];
-    snprintf(host, sizeof host, "%s", addr + 6);
-    char *colon = strrchr(host, ':');
-    if (colon == NULL) return 64;
-    *colon = 0;
+    const char *port;
+    if (bench_split_tcp(addr, host, sizeof host, &port) != 0) return 64;
     struct sockaddr_in sa;
-    rc = uv_ip4_addr(host, atoi(colon + 1), &sa);
+    rc = uv_ip4_addr(host, atoi(port), &sa);
     uv_tcp_init(loop, &l.tcp);
     if (rc == 0) rc = uv_tcp_bind(&l.tcp, (const struct sockaddr *)&sa, 0);
     if (rc == 0) rc = uv_listen(&l.stream, 4096, on_connection);

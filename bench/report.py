@@ -348,6 +348,21 @@ except Exception as e:  # noqa: BLE001
     P(f"(no plots: matplotlib is not available: {e})")
     plt = None
 
+
+def finish_plot(fig, ax, name, title, xlabel, ylabel, grid_axis="both"):
+    """Labels, grid and legend of one plot, saved as out_dir/name and listed."""
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", axis=grid_axis, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    pngs.append(name)
+    plt.close(fig)
+
+
 if plt is not None:
     # calls/s vs in flight
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -362,15 +377,8 @@ if plt is not None:
             ax.plot(xs, ys, marker="o", label=NAMES.get(i, i))
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xlabel("calls in flight (one session, TCP)")
-    ax.set_ylabel("calls/s (median)")
-    ax.set_title("Unary echo throughput")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, "calls_vs_inflight.png"), dpi=110)
-    pngs.append("calls_vs_inflight.png")
-    plt.close(fig)
+    finish_plot(fig, ax, "calls_vs_inflight.png", "Unary echo throughput",
+                "calls in flight (one session, TCP)", "calls/s (median)")
 
     # latency CDF, 1 in flight: every round's samples pooled
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -390,15 +398,10 @@ if plt is not None:
         drew = True
     if drew:
         ax.set_xscale("log")
-        ax.set_xlabel("round-trip latency (µs), 1 call in flight, TCP, all rounds")
-        ax.set_ylabel("fraction of calls")
-        ax.set_title("Latency CDF")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, "latency_cdf.png"), dpi=110)
-        pngs.append("latency_cdf.png")
-    plt.close(fig)
+        finish_plot(fig, ax, "latency_cdf.png", "Latency CDF",
+                    "round-trip latency (µs), 1 call in flight, TCP, all rounds", "fraction of calls")
+    else:
+        plt.close(fig)
 
     # scaling
     if sc:
@@ -412,14 +415,8 @@ if plt is not None:
         ax.set_xticks([x + width * (len(ths) - 1) / 2 for x in range(len(fams))])
         ax.set_xticklabels({"libroam": "roamcat serve", "roamsrv": "roam_bench_server", "grpc": "gRPC C++"}[f]
                            for f in fams)
-        ax.set_ylabel("calls/s (median, 16 sessions × 64 in flight)")
-        ax.set_title("Scaling by server threads")
-        ax.legend()
-        ax.grid(True, axis="y", alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, "scaling.png"), dpi=110)
-        pngs.append("scaling.png")
-        plt.close(fig)
+        finish_plot(fig, ax, "scaling.png", "Scaling by server threads", None,
+                    "calls/s (median, 16 sessions × 64 in flight)", grid_axis="y")
 
 if pngs:
     P("### Plots")

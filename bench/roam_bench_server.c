@@ -37,6 +37,7 @@
 #include <roam/roam.h>
 #include <uv.h>
 
+#include "bench_common.h"
 #include "echo_service.h"
 
 typedef struct worker {
@@ -97,14 +98,11 @@ static int listen_on(const char *addr, char *bound, size_t bound_size) {
     snprintf(bound, bound_size, "%s", addr);
     return fd;
   }
-  if (strncmp(addr, "tcp://", 6) != 0) return -1;
   char host[256];
-  snprintf(host, sizeof host, "%s", addr + 6);
-  char *colon = strrchr(host, ':');
-  if (!colon) return -1;
-  *colon = 0;
+  const char *port;
+  if (bench_split_tcp(addr, host, sizeof host, &port) != 0) return -1;
   struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
-  if (getaddrinfo(host, colon + 1, &hints, &res) != 0) return -1;
+  if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
   fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
