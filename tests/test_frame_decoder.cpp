@@ -135,9 +135,55 @@ void announced_size_is_not_allocated_up_front(void **) {
     return true;
   });
   assert_int_equal(got.size(), 16);
-  // Delivered: the big buffer is let go.
-  assert_int_equal(dec.buffered_capacity(), 0);
+  // Delivered: the big buffer stays as a spare (the peer sent all of it)
+  // until the session lets it go.
   assert_false(dec.mid_frame());
+  assert_true(dec.holds_spare());
+  assert_int_equal(dec.spare_capacity(), 16u << 20);
+  dec.release_spare();
+  assert_false(dec.holds_spare());
+  assert_int_equal(dec.buffered_capacity(), 0);
+}
+
+// Big frames back to back reuse one buffer; the first frame much smaller
+// than it (here a whole one inside a read, then a split one) lets it go.
+void a_spare_serves_big_frames_until_a_small_one(void **) {
+  FrameDecoder dec(4u << 20);
+  std::string big(1u << 20, 'b');
+  auto one_big = stream_of({big});
+  size_t frames = 0;
+  auto count = [&](wire::ByteView f) {
+    ++frames;
+    assert_int_equal(f.size, big.size());
+    return true;
+  };
+  // Two big frames, each split in 64 KiB reads.
+  for (int round = 0; round < 2; ++round) {
+    for (size_t at = 0; at < one_big.size(); at += 64u << 10) {
+      size_t n = std::min<size_t>(64u << 10, one_big.size() - at);
+      assert_int_equal(dec.feed(wire::ByteView(one_big.data() + at, n), count), ROAM_OK);
+    }
+    assert_true(dec.holds_spare());
+    assert_int_equal(dec.spare_capacity(), 1u << 20);
+  }
+  assert_int_equal(frames, 2);
+  // A small frame arriving whole lets the spare go.
+  auto small = stream_of({std::string(100, 's')});
+  assert_int_equal(dec.feed(wire::ByteView(small.data(), small.size()),
+                            [](wire::ByteView f) { return f.size == 100; }),
+                   ROAM_OK);
+  assert_false(dec.holds_spare());
+  assert_int_equal(dec.buffered_capacity(), 0);
+  // So does a small frame announced while the spare is there.
+  for (size_t at = 0; at < one_big.size(); at += 64u << 10) {
+    size_t n = std::min<size_t>(64u << 10, one_big.size() - at);
+    dec.feed(wire::ByteView(one_big.data() + at, n), count);
+  }
+  assert_true(dec.holds_spare());
+  assert_int_equal(dec.feed(wire::ByteView(small.data(), 6), [](wire::ByteView) { return true; }),
+                   ROAM_OK);  // the header and 2 bytes of the small frame
+  assert_true(dec.mid_frame());
+  assert_true(dec.buffered_capacity() <= frame::kFirstGatherReserve);
 }
 
 void release_drops_a_partial_frame(void **) {
@@ -203,6 +249,7 @@ int main() {
       cmocka_unit_test(empty_payloads_are_frames),
       cmocka_unit_test(header_over_the_maximum_is_refused_without_allocating),
       cmocka_unit_test(announced_size_is_not_allocated_up_front),
+      cmocka_unit_test(a_spare_serves_big_frames_until_a_small_one),
       cmocka_unit_test(release_drops_a_partial_frame),
       cmocka_unit_test(frame_at_exactly_the_maximum_is_accepted),
       cmocka_unit_test(mid_frame_is_reported_until_complete),

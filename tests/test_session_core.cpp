@@ -553,6 +553,30 @@ void frame_timeout_restarts_with_each_frame(void **) {
   expect_lines(e.h.take_events(), {});
 }
 
+// A big frame's reassembly buffer is kept for the next big frame, but not
+// by a quiet session: one second after the last frame a deadline lets it go
+// (and the next deadline is the idle timeout again).
+void a_quiet_session_lets_its_big_frame_buffer_go(void **) {
+  SessionConfig c = initiator_config();
+  Established e(std::move(c));
+  wire::ByteBuffer frame_bytes;
+  size_t mark = frame::begin_frame(frame_bytes);
+  wire::encode_message(frame_bytes, wire::make_request(0, call(2, std::string(256u << 10, 'p'))));
+  frame::finish_frame(frame_bytes, mark);
+  std::vector<uint8_t> bytes(frame_bytes.data(), frame_bytes.data() + frame_bytes.size());
+  size_t half = bytes.size() / 2;  // split: gathered, so it has a buffer of its own
+  e.h.feed_bytes(std::vector<uint8_t>(bytes.begin(), bytes.begin() + half));
+  e.h.feed_bytes(std::vector<uint8_t>(bytes.begin() + half, bytes.end()));
+  assert_int_equal(e.h.take_events().size(), 1);  // the call was delivered
+  uint64_t last_frame = e.h.now_us;
+  assert_int_equal(e.h.core.next_deadline(), last_frame + 1000000);
+  e.h.advance_ms(999);
+  assert_int_equal(e.h.core.next_deadline(), last_frame + 1000000);
+  e.h.advance_ms(1);
+  assert_int_equal(e.h.core.next_deadline(), last_frame + 300000000);  // only the idle timeout
+  assert_int_equal((int)e.h.core.state(), (int)SessionState::Established);
+}
+
 // It runs during the handshake too: a Hello trickled byte by byte.
 void frame_timeout_applies_during_the_handshake(void **) {
   SessionConfig c = acceptor_config();
@@ -915,6 +939,7 @@ int main() {
       cmocka_unit_test(keepalive_with_a_zero_setting_is_off),
       cmocka_unit_test(frame_timeout_cuts_off_a_trickling_peer),
       cmocka_unit_test(frame_timeout_restarts_with_each_frame),
+      cmocka_unit_test(a_quiet_session_lets_its_big_frame_buffer_go),
       cmocka_unit_test(frame_timeout_applies_during_the_handshake),
       cmocka_unit_test(idle_timeout_ends_a_quiet_session),
       cmocka_unit_test(work_in_progress_holds_off_the_idle_timeout),

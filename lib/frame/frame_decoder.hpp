@@ -25,9 +25,14 @@ namespace roam::frame {
 constexpr size_t kHeaderSize = 4;
 // The first allocation for a frame split across reads.
 constexpr size_t kFirstGatherReserve = 4u << 10;
-// A gathering buffer above this is released once its frame is delivered, so
-// a session that once received a big frame does not keep its memory while
-// idle; smaller ones are kept for the next split frame.
+// Gathering buffers up to this size are always kept for the next split
+// frame. A larger one (a big frame just delivered) is kept as a spare while
+// big frames follow: allocating, filling and page-faulting a fresh
+// multi-megabyte buffer for every frame cost more than the frames' own
+// bytes. It is let go as soon as a frame announces less than a quarter of
+// it, and by release_spare() when the session has been quiet a while
+// (SessionCore), so a session that once received a big frame does not keep
+// its memory while idle. A spare only ever holds what a peer fully sent.
 constexpr size_t kKeptGatherCapacity = 8u << 10;
 
 class FrameDecoder {
@@ -55,12 +60,24 @@ class FrameDecoder {
   bool header_complete() const { return header_have_ == kHeaderSize; }
   uint32_t announced_size() const { return header_complete() ? body_size_ : 0; }
   size_t body_received() const { return header_complete() ? body_.size() : 0; }
-  // Bytes held for a partial frame (allocated, not just used).
+  // Bytes held for a partial frame or as a spare (allocated, not just used).
   size_t buffered_capacity() const { return body_.capacity(); }
+  // A big buffer kept from a delivered frame (see kKeptGatherCapacity) with
+  // no frame in progress in it; spare_capacity() is its size (0 if none),
+  // also while the next frame is gathered into it.
+  bool holds_spare() const { return spare_ != 0 && header_have_ == 0; }
+  size_t spare_capacity() const { return spare_; }
+  // Lets the spare go (nothing happens mid-frame).
+  void release_spare() {
+    if (header_have_ != 0) return;
+    spare_ = 0;
+    body_.shrink();
+  }
   // Drops a partial frame and its memory (the session ended; nothing more
   // will be fed).
   void release() {
     header_have_ = 0;
+    spare_ = 0;
     body_.shrink();
   }
 
@@ -75,7 +92,19 @@ class FrameDecoder {
   size_t header_have_ = 0;  // 0..4 header bytes gathered; 4 = reading the body
   uint32_t body_size_ = 0;
   wire::ByteBuffer body_;   // partial body, only for frames split across reads
+  size_t spare_ = 0;        // body_'s capacity when kept from a big frame, else 0
   uint32_t rejected_size_ = 0;
+
+  // A frame of `size` bytes starts (or arrived whole): a spare far bigger
+  // than it is let go.
+  void fit_spare_to(size_t size) {
+    if (spare_ != 0 && size < spare_ / 4) {
+      spare_ = 0;
+      body_.shrink();
+    }
+  }
+  // The gathered frame was delivered: its buffer is kept, as a spare if big.
+  void keep_after_frame() { spare_ = body_.capacity() > kKeptGatherCapacity ? body_.capacity() : 0; }
 
   void gather(const uint8_t *p, size_t n) {
     size_t need = body_.size() + n;
@@ -103,6 +132,7 @@ int FrameDecoder::feed(wire::ByteView input, OnFrame &&on_frame) {
         if (static_cast<size_t>(end - p) - kHeaderSize >= size) {
           const uint8_t *body = p + kHeaderSize;
           p = body + size;
+          fit_spare_to(size);
           if (!on_frame(wire::ByteView(body, size))) return ROAM_OK;
           continue;
         }
@@ -115,6 +145,7 @@ int FrameDecoder::feed(wire::ByteView input, OnFrame &&on_frame) {
         return ROAM_EFRAMESIZE;
       }
       body_.clear();  // no reserve: see gather()
+      fit_spare_to(body_size_);  // a spare that stays is gathered into
       if (body_size_ > 0) continue;
     } else {
       size_t want = body_size_ - body_.size();
@@ -126,7 +157,7 @@ int FrameDecoder::feed(wire::ByteView input, OnFrame &&on_frame) {
     // A complete frame has been gathered.
     header_have_ = 0;
     bool go_on = on_frame(body_.view());
-    if (body_.capacity() > kKeptGatherCapacity) body_.shrink();  // don't pin a burst's memory
+    keep_after_frame();  // on_frame may have released it (the session ended)
     if (!go_on) return ROAM_OK;
   }
   return ROAM_OK;

@@ -95,6 +95,16 @@ uint64_t SessionCore::frame_deadline() const {
   return frame_started_us_ + config_.frame_timeout_ms * 1000;
 }
 
+// How long a big reassembly buffer outlives the last frame: long enough to
+// serve back-to-back big frames, short enough that a quiet session does not
+// keep one.
+constexpr uint64_t kSpareLingerUs = 1000 * 1000;
+
+uint64_t SessionCore::spare_deadline() const {
+  if (!decoder_.holds_spare() || decoding_) return kNoDeadline;
+  return last_frame_us_ + kSpareLingerUs;
+}
+
 uint64_t SessionCore::idle_deadline() const {
   if (config_.idle_timeout_ms == 0 || state_ != SessionState::Established || reading_paused_) {
     return kNoDeadline;
@@ -129,6 +139,7 @@ void SessionCore::tick(uint64_t now_us) {
     return;
   }
   if (state_ != SessionState::Handshaking && state_ != SessionState::Established) return;
+  if (now_us >= spare_deadline()) decoder_.release_spare();
   if (handle_inbound_timeouts()) return;
   if (state_ == SessionState::Established) handle_keepalive_tick();
 }
@@ -138,7 +149,8 @@ uint64_t SessionCore::next_deadline() const {
     case SessionState::Handshaking:
       return std::min(handshake_deadline_, frame_deadline());
     case SessionState::Established:
-      return std::min({keepalive_.next_deadline(), frame_deadline(), idle_deadline()});
+      return std::min(
+          {keepalive_.next_deadline(), frame_deadline(), idle_deadline(), spare_deadline()});
     default:
       return kNoDeadline;
   }

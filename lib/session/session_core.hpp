@@ -162,6 +162,9 @@ class SessionCore {
   void note_inbound_progress(bool was_mid_frame, uint64_t frames_before);
   uint64_t frame_deadline() const;
   uint64_t idle_deadline() const;
+  // When the decoder's spare buffer (kept from a big frame) is let go: once
+  // no frame has come for kSpareLingerUs.
+  uint64_t spare_deadline() const;
   bool handle_inbound_timeouts();
   const Connection *open_connection_for_traffic(uint64_t conn);
 
