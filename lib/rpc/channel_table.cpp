@@ -71,21 +71,9 @@ int ChannelTable::send_item(uint64_t id, wire::ByteView item) {
     return ROAM_EAGAIN;
   }
   if (c.queue.empty() && c.credit > 0) {
-    // Nothing waits and the receiver has room: straight out, no copy.
-    void *token = c.token;
-    uint64_t removals = removals_;
-    int rc = send_now(id, item);
-    // The send may have ended the session, and this channel with it.
-    if (!still_there(it, id, token, removals)) return ROAM_OK;
-    if (rc == ROAM_EAGAIN) {
-      // The session is congested: the item waits (flush() sends it).
-      it->second.queue.push(item);
-    } else if (rc != ROAM_OK) {
-      finish(id, rc, MetadataView());
-    } else {
-      --it->second.credit;
-      ++stats_.items_sent;
-    }
+    // Nothing waits and the receiver has room: straight out, no copy. If
+    // the session is congested, the item waits (flush() sends it).
+    if (send_now(it, id, item) == Sent::kCongested) it->second.queue.push(item);
     return ROAM_OK;
   }
   c.queue.push(item);
@@ -93,12 +81,25 @@ int ChannelTable::send_item(uint64_t id, wire::ByteView item) {
   return ROAM_OK;
 }
 
-int ChannelTable::send_now(uint64_t id, wire::ByteView item) {
+ChannelTable::Sent ChannelTable::send_now(ChannelMap::iterator &it, uint64_t id,
+                                          wire::ByteView item) {
+  void *token = it->second.token;
+  uint64_t removals = removals_;
   ChannelMessage m;
   m.id = id;
   m.kind = ChannelKind::Item;
   m.item = item;
-  return sink_->send_channel(m, false);
+  int rc = sink_->send_channel(m, false);
+  // The send may have ended the session, and this channel with it.
+  if (!still_there(it, id, token, removals)) return Sent::kGone;
+  if (rc == ROAM_EAGAIN) return Sent::kCongested;
+  if (rc != ROAM_OK) {
+    finish(id, rc, MetadataView());
+    return Sent::kGone;
+  }
+  --it->second.credit;
+  ++stats_.items_sent;
+  return Sent::kOut;
 }
 
 // Sends queued items while there is credit and the session takes them; a
@@ -109,18 +110,8 @@ void ChannelTable::pump(uint64_t id) {
   for (;;) {
     Channel &c = it->second;
     if (c.queue.empty() || c.credit == 0) break;
-    void *token = c.token;
-    uint64_t removals = removals_;
-    int rc = send_now(id, c.queue.front());
-    if (rc == ROAM_EAGAIN) return;  // flush() retries when the session drains
-    // The send may have ended the session, and this channel with it.
-    if (!still_there(it, id, token, removals)) return;
-    if (rc != ROAM_OK) {
-      finish(id, rc, MetadataView());
-      return;
-    }
-    --it->second.credit;
-    ++stats_.items_sent;
+    // Congested: flush() retries when the session drains.
+    if (send_now(it, id, c.queue.front()) != Sent::kOut) return;
     it->second.queue.pop_front();
   }
   Channel &c = it->second;

@@ -130,8 +130,12 @@ class ChannelTable {
   bool charge(size_t n);
   void release(Announced &a);
   void pump(uint64_t id);
-  // One Item message for channel `id` to the sink (its result).
-  int send_now(uint64_t id, wire::ByteView item);
+  // One Item message for channel `id` (at `it`) to the sink, and what came
+  // of it: out (credit spent), congested (nothing sent, the channel waits),
+  // or gone (the send failed and ended it, or ended the session). `it` is
+  // still good unless gone.
+  enum class Sent { kOut, kCongested, kGone };
+  Sent send_now(std::map<uint64_t, Channel>::iterator &it, uint64_t id, wire::ByteView item);
   // After a send: whether channel `id` (with `token`) is still in the table,
   // `it` pointing at it (found again only if something was removed).
   bool still_there(std::map<uint64_t, Channel>::iterator &it, uint64_t id, void *token,
